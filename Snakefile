@@ -1,0 +1,23 @@
+# Social-security service satisfaction (CSI) pipeline. Stages live in rules/*.smk.
+from snakemake.utils import min_version, validate
+
+min_version("8.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "config/config.schema.yaml")
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+
+
+rule all:
+    input:
+        expand(
+            "results/{district}/data/{name}",
+            district=DISTRICTS,
+            name=["clean.parquet", "exclusions.csv", "flow.json"],
+        ),

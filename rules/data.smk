@@ -1,0 +1,48 @@
+# Validate each raw export against its codebook, then clean it with a full audit trail.
+
+
+rule validate:
+    input:
+        raw=raw_export,
+        codebook=codebook,
+    output:
+        coded="results/{district}/data/coded.parquet",
+        recoded="results/{district}/data/recoded_cells.csv",
+        report="results/{district}/data/validation.json",
+    params:
+        encoding=lambda w: district(w)["encoding"],
+        salt_file=config["privacy"]["salt_file"],
+        out_of_range=config["clean"]["out_of_range"],
+    log:
+        "results/{district}/logs/validate.log",
+    conda:
+        "../environment.yml"
+    shell:
+        "csi validate {input.raw:q} --codebook {input.codebook:q} --encoding {params.encoding:q}"
+        " --salt-file {params.salt_file:q} --out-of-range {params.out_of_range}"
+        " --coded {output.coded} --recoded {output.recoded} --report {output.report} > {log} 2>&1"
+
+
+rule clean:
+    input:
+        coded=rules.validate.output.coded,
+        report=rules.validate.output.report,
+        codebook=codebook,
+    output:
+        data="results/{district}/data/clean.parquet",
+        exclusions="results/{district}/data/exclusions.csv",
+        flow="results/{district}/data/flow.json",
+    params:
+        min_duration=config["clean"]["min_duration_seconds"],
+        min_items=config["clean"]["straightlining"]["min_items"],
+        any_grid="" if config["clean"]["straightlining"]["require_reversed"] else "--straightline-any",
+        max_missing=config["clean"]["max_item_missing"],
+    log:
+        "results/{district}/logs/clean.log",
+    conda:
+        "../environment.yml"
+    shell:
+        "csi clean {input.coded} --codebook {input.codebook:q} --validation {input.report}"
+        " --min-duration {params.min_duration} --straightline-min-items {params.min_items}"
+        " {params.any_grid} --max-item-missing {params.max_missing}"
+        " --data {output.data} --exclusions {output.exclusions} --flow {output.flow} > {log} 2>&1"

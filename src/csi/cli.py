@@ -1,0 +1,132 @@
+"""The `csi` command. Snakemake rules call these subcommands; so can a researcher."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import CSIError
+
+
+def _validate(a) -> None:
+    from . import codebook, io, privacy, validate
+
+    cb = codebook.load(a.codebook)
+    raw = io.read_raw(a.raw, encoding=a.encoding)
+    salt = privacy.load_salt(a.salt_file)
+    v = validate.validate(raw, cb, a.raw, salt=salt, out_of_range=a.out_of_range)
+    report = {
+        "raw_file": Path(a.raw).as_posix(),
+        "raw_sha256": io.sha256(a.raw),
+        "codebook": Path(a.codebook).as_posix(),
+        "questionnaire": cb.name,
+        "rows": v.n_rows,
+        "columns": len(raw.columns),
+        "problems": 0,
+        "cells_set_missing": len(v.recoded),
+    }
+    with io.atomic_outputs(a.coded, a.recoded, a.report) as (coded, recoded, rep):
+        io.write_parquet(v.coded, coded)
+        io.write_csv(v.recoded, recoded)
+        io.write_json(report, rep)
+    print(f"validated {a.raw}: {v.n_rows} rows, {len(v.recoded)} stray cell(s) set to missing", file=sys.stderr)
+
+
+def _clean(a) -> None:
+    import json
+
+    import pandas as pd
+
+    from . import clean, codebook, io
+
+    cb = codebook.load(a.codebook)
+    coded = pd.read_parquet(a.coded)
+    rules = {"min_duration_seconds": a.min_duration,
+             "straightlining": {"min_items": a.straightline_min_items,
+                                "require_reversed": not a.straightline_any},
+             "max_item_missing": a.max_item_missing}
+    c = clean.clean(coded, cb, rules)
+    report = json.loads(Path(a.validation).read_text("utf-8"))
+    flow = {"raw_file": report["raw_file"], "raw_sha256": report["raw_sha256"],
+            "cells_set_missing": report["cells_set_missing"], **c.flow}
+    with io.atomic_outputs(a.data, a.exclusions, a.flow) as (data, excl, fl):
+        io.write_parquet(c.data, data)
+        io.write_csv(c.exclusions, excl)
+        io.write_json(flow, fl)
+    print(f"cleaned: {flow['raw_rows']} raw rows -> {flow['kept']} kept", file=sys.stderr)
+
+
+def _simulate(a) -> None:
+    from . import simulate
+
+    spec = simulate.load_spec(a.spec)
+    for d in a.district or list(spec["districts"]):
+        if d not in spec["districts"]:
+            raise CSIError(f"district {d!r} is not in the simulation spec", file=a.spec,
+                           hint=f"choose one of: {', '.join(spec['districts'])}.")
+        truth = simulate.write_district(spec, d, Path(a.out) / d, root=a.root)
+        print(f"{d}: {sum(truth['planted_counts'].values())} rows -> {Path(a.out) / d}", file=sys.stderr)
+
+
+def _check_codebook(a) -> None:
+    from . import codebook
+
+    cb = codebook.load(a.codebook)
+    print(f"{a.codebook}: valid ({len(cb.columns)} columns, {len(cb.items)} items)")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="csi", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    v = sub.add_parser("validate", help="check a raw export against its codebook; write coded data")
+    v.add_argument("raw")
+    v.add_argument("--codebook", required=True)
+    v.add_argument("--coded", required=True, help="output: coded.parquet (no personal data)")
+    v.add_argument("--recoded", required=True, help="output: CSV of stray cells set to missing")
+    v.add_argument("--report", required=True, help="output: validation.json")
+    v.add_argument("--encoding", default=None, help="text encoding of a CSV export (default UTF-8)")
+    v.add_argument("--salt-file", default=".secrets/pseudonym-salt")
+    v.add_argument("--out-of-range", choices=["missing", "error"], default="missing")
+    v.set_defaults(func=_validate)
+
+    c = sub.add_parser("clean", help="apply the cleaning rules; write clean data and the exclusion flow")
+    c.add_argument("coded")
+    c.add_argument("--codebook", required=True)
+    c.add_argument("--validation", required=True, help="validation.json from `csi validate`")
+    c.add_argument("--data", required=True, help="output: clean.parquet")
+    c.add_argument("--exclusions", required=True, help="output: exclusions.csv")
+    c.add_argument("--flow", required=True, help="output: flow.json")
+    c.add_argument("--min-duration", type=float, default=90)
+    c.add_argument("--straightline-min-items", type=int, default=8)
+    c.add_argument("--straightline-any", action="store_true",
+                   help="flag identical grid answers even without a reverse-worded item")
+    c.add_argument("--max-item-missing", type=float, default=0.2)
+    c.set_defaults(func=_clean)
+
+    s = sub.add_parser("simulate", help="write simulated raw exports (and their truth files)")
+    s.add_argument("--spec", default="config/simulation.yaml")
+    s.add_argument("--district", action="append")
+    s.add_argument("--out", default="data/raw")
+    s.add_argument("--root", default=".", help="folder the spec's paths are relative to")
+    s.set_defaults(func=_simulate)
+
+    k = sub.add_parser("check-codebook", help="check a codebook against the schema")
+    k.add_argument("codebook")
+    k.set_defaults(func=_check_codebook)
+    return p
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        args.func(args)
+    except CSIError as e:
+        print(f"csi {args.command}: error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

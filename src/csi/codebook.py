@@ -1,0 +1,221 @@
+"""Codebooks: what every raw column of a survey export means (YAML, checked against a JSON schema)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from .errors import CSIError
+
+SCHEMA_FILE = "codebook.schema.json"
+
+
+def schema() -> dict:
+    return json.loads(resources.files("csi").joinpath("schemas", SCHEMA_FILE).read_text("utf-8"))
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    min: int
+    max: int
+    labels: dict[str, int]
+    top_box: tuple[int, ...]
+    labels_en: dict[int, str] = field(default_factory=dict)
+    exported_as: str = "labels"
+
+    def reverse(self, code):
+        return self.min + self.max - code
+
+    def label_of(self, code: int, language: str = "zh") -> str:
+        if language == "en" and code in self.labels_en:
+            return self.labels_en[code]
+        return next((k for k, v in self.labels.items() if v == code), str(code))
+
+
+@dataclass(frozen=True)
+class RawColumn:
+    """One column of the raw export (a multi-select question gives one per option)."""
+
+    header: str
+    code: str
+    role: str
+    label: dict
+    construct: str | None = None
+    scale: str | None = None
+    reverse: bool = False
+    battery: str | None = None
+    value_labels: dict | None = None
+    correct: str | None = None
+    identity: bool = False
+    question: str | None = None  # the multi-select question this option belongs to
+
+
+class Codebook:
+    def __init__(self, data: dict, path: Path | None = None):
+        self.data = data
+        self.path = path
+        self.name = data["questionnaire"]
+        self.title = data["title"]
+        self.missing_codes = {str(v).strip() for v in data.get("missing_codes", [])}
+        self.scales = {
+            name: Scale(name=name, min=s["min"], max=s["max"], labels=dict(s["labels"]),
+                        top_box=tuple(s["top_box"]),
+                        labels_en={int(k): v for k, v in s.get("labels_en", {}).items()},
+                        exported_as=s.get("exported_as", "labels"))
+            for name, s in data["scales"].items()
+        }
+        self.constructs = data["constructs"]
+        cols = []
+        for c in data["columns"]:
+            if "options" in c:
+                for o in c["options"]:
+                    cols.append(RawColumn(header=o["header"], code=o["code"], role=c["role"],
+                                          label=o["label"], question=c["code"]))
+            else:
+                keys = ("header", "code", "role", "label", "construct", "scale", "reverse",
+                        "battery", "value_labels", "correct", "identity")
+                cols.append(RawColumn(**{k: c[k] for k in keys if k in c}))
+        self.columns: list[RawColumn] = cols
+
+    # --- look-ups -------------------------------------------------------------------------
+    @cached_property
+    def by_code(self) -> dict[str, RawColumn]:
+        return {c.code: c for c in self.columns}
+
+    def role(self, *roles: str) -> list[RawColumn]:
+        return [c for c in self.columns if c.role in roles]
+
+    @property
+    def items(self) -> list[RawColumn]:
+        return self.role("item")
+
+    @property
+    def item_codes(self) -> list[str]:
+        return [c.code for c in self.items]
+
+    def construct_items(self, construct: str) -> list[str]:
+        return [c.code for c in self.items if c.construct == construct]
+
+    def scale_of(self, code: str) -> Scale:
+        return self.scales[self.by_code[code].scale]
+
+    def label(self, code: str, language: str = "en") -> str:
+        if code in self.constructs:
+            return self.constructs[code]["label"][language]
+        return self.by_code[code].label[language]
+
+    @property
+    def id_column(self) -> RawColumn | None:
+        ids = self.role("id")
+        return ids[0] if ids else None
+
+
+def load(path) -> Codebook:
+    """Read a codebook, check it against the schema and for internal consistency."""
+    path = Path(path)
+    if not path.exists():
+        raise CSIError("codebook file not found", file=path,
+                       hint="check the `codebook:` path of this district in config/config.yaml.")
+    try:
+        data = yaml.safe_load(path.read_text("utf-8"))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise CSIError(f"codebook is not valid YAML{where}: {getattr(e, 'problem', e)}", file=path,
+                       hint="fix the YAML syntax (indentation, quotes, colons) at that line.") from None
+    check(data, path)
+    return Codebook(data, path)
+
+
+def _jsonschema():
+    """Import jsonschema without its optional rfc3987-syntax format checker.
+
+    When installed (jupyter pulls it in), that checker compiles ~40 grammars at import time,
+    seconds per command; codebooks use no URI formats, so it is kept out.
+    """
+    import sys
+
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)
+    import jsonschema
+
+    return jsonschema
+
+
+def check(data, path) -> None:
+    jsonschema = _jsonschema()
+
+    validator = jsonschema.Draft202012Validator(schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        problems = [f"at {_json_path(e.absolute_path, data)}: {_schema_message(e)}" for e in errors]
+        raise CSIError(f"codebook does not match its schema ({len(errors)} problem(s))", file=path,
+                       problems=problems,
+                       hint=f"compare with the schema in csi/schemas/{SCHEMA_FILE} "
+                            "(data/codebooks/codebook.schema.json) and the default codebook.")
+    problems = _consistency_problems(data)
+    if problems:
+        raise CSIError(f"codebook is inconsistent ({len(problems)} problem(s))", file=path,
+                       problems=problems, hint="correct the entries named above.")
+
+
+def _json_path(parts, data) -> str:
+    out, node = "", data
+    for p in parts:
+        if isinstance(p, int):
+            code = node[p].get("code") if isinstance(node[p], dict) else None
+            out += f"[{p}]" + (f" ({code})" if code else "")
+        else:
+            out += f".{p}" if out else str(p)
+        node = node[p]
+    return out or "(top level)"
+
+
+def _schema_message(e) -> str:
+    if e.validator == "oneOf" and isinstance(e.instance, dict):
+        return "a column needs exactly one of `header` (single column) or `options` (multi-select)"
+    return e.message
+
+
+def _consistency_problems(data: dict) -> list[str]:
+    problems = []
+    scales, constructs = data["scales"], data["constructs"]
+    for name, s in scales.items():
+        if s["min"] >= s["max"]:
+            problems.append(f"scale {name}: min {s['min']} must be below max {s['max']}")
+        for label, code in s["labels"].items():
+            if not s["min"] <= code <= s["max"]:
+                problems.append(f"scale {name}: label {label!r} has code {code} outside {s['min']}–{s['max']}")
+        for code in s["top_box"]:
+            if not s["min"] <= code <= s["max"]:
+                problems.append(f"scale {name}: top_box code {code} outside {s['min']}–{s['max']}")
+    seen_codes, seen_headers = {}, {}
+    for i, c in enumerate(data["columns"]):
+        entries = c.get("options", [c])
+        for code in {c["code"], *(e["code"] for e in entries)}:
+            if code in seen_codes:
+                problems.append(f"columns[{i}]: code {code!r} is used twice")
+            seen_codes[code] = i
+        for e in entries:
+            if "header" in e:
+                if e["header"] in seen_headers:
+                    problems.append(f"columns[{i}]: header {e['header']!r} is listed twice")
+                seen_headers[e["header"]] = i
+        if "scale" in c and c["scale"] not in scales:
+            problems.append(f"columns[{i}] ({c['code']}): scale {c['scale']!r} is not defined under `scales`")
+        if "construct" in c and c["construct"] not in constructs:
+            problems.append(f"columns[{i}] ({c['code']}): construct {c['construct']!r} is not defined under `constructs`")
+        if c.get("role") == "attention_check" and c.get("scale") in scales:
+            if c["correct"] not in scales[c["scale"]]["labels"]:
+                problems.append(f"columns[{i}] ({c['code']}): correct answer {c['correct']!r} is not a label of scale {c['scale']}")
+    if sum(c.get("role") == "id" for c in data["columns"]) > 1:
+        problems.append("more than one column has role `id`")
+    if sum(c.get("role") == "respondent_type" for c in data["columns"]) > 1:
+        problems.append("more than one column has role `respondent_type`")
+    return problems

@@ -1,0 +1,75 @@
+"""Personal data: salted pseudonyms and repeated-submission detection without keeping the data.
+
+The salt lives outside results/ (default .secrets/pseudonym-salt, gitignored) so pseudonyms in
+results cannot be reversed by hashing candidate ids or phone numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from .codebook import Codebook
+
+
+def load_salt(path) -> bytes:
+    """Read the project's salt, creating it (random, 32 bytes) on first use."""
+    path = Path(path)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(os.urandom(32).hex() + "\n")
+        os.replace(tmp, path)
+    return path.read_text().strip().encode()
+
+
+def pseudonym(value, salt: bytes, length: int = 16) -> str | None:
+    if value is None:
+        return None
+    return hashlib.sha256(salt + b"|" + str(value).encode("utf-8")).hexdigest()[:length]
+
+
+def _normalize(v: str | None) -> str | None:
+    if v is None:
+        return None
+    v = re.sub(r"[\s\-()]", "", v).upper()
+    return v or None
+
+
+def repeated_submissions(text: pd.DataFrame, cb: Codebook, coded: pd.DataFrame,
+                         salt: bytes) -> pd.Series:
+    """For each row, the raw row of the same person's earliest submission (NA if none earlier).
+
+    Same person = same value in any identity column (e.g. mobile or ID number, normalized).
+    Rows with no identity data are matched on identical answers in every non-paradata column.
+    Order is by submission time, then raw row.
+    """
+    order = coded.index.to_series()
+    ts = coded.get("submitted_at")
+    if ts is not None:
+        order = pd.DataFrame({"t": ts, "r": coded.index}).sort_values(["t", "r"]).index.to_series()
+    missing = cb.missing_codes
+    ident_cols = [c.header for c in cb.columns if c.role == "pii" and c.identity]
+    answer_cols = [c.header for c in cb.columns
+                   if c.role not in ("id", "timestamp", "duration", "paradata", "pii")]
+    first_seen: dict[str, tuple[int, int]] = {}  # key -> (position in time order, raw row)
+    result = pd.Series(pd.NA, index=coded.index, dtype="Int64")
+    for rank, row in enumerate(order):
+        keys = []
+        for h in ident_cols:
+            v = _normalize(text.at[row, h])
+            if v is not None and v not in missing:
+                keys.append(pseudonym(f"{h}={v}", salt, 32))
+        if not keys:
+            answers = "\x1f".join("" if (v := text.at[row, h]) is None else v for h in answer_cols)
+            keys = [pseudonym("answers=" + answers, salt, 32)]
+        earlier = [first_seen[k] for k in keys if k in first_seen]
+        if earlier:
+            result[row] = min(earlier)[1]
+        for k in keys:
+            first_seen.setdefault(k, (rank, row))
+    return result
