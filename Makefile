@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 CORES  ?= all
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: all run setup test lint lock clean-results
+.PHONY: all run setup test lint lock simulate clean-results
 all: run
 
 setup: $(STAMP)
@@ -23,6 +23,10 @@ run: setup
 
 test: setup
 	$(BIN)/python -m pytest -n 2
+
+# Rewrite the SIMULATED raw exports in data/raw/ (byte-identical for an unchanged spec).
+simulate: setup
+	$(BIN)/python scripts/simulate_raw_data.py
 
 lint: setup
 	$(BIN)/snakemake --lint

@@ -164,13 +164,13 @@ def code_answers(text: pd.DataFrame, cb: Codebook, salt: bytes) -> tuple[pd.Data
                 ok = numeric.between(scale.min, scale.max) & (numeric % 1 == 0)
                 codes = codes.fillna(numeric.where(ok))
                 stray = numeric.notna() & ~ok
-                reason = f"code outside scale {scale.name} ({scale.min}–{scale.max}); set to missing"
+                reason = f"code outside scale {scale.name} ({scale.min}–{scale.max})"
             else:
                 stray = numeric.notna()
-                reason = f"numeric code in a labelled scale ({scale.name}); set to missing"
+                reason = f"numeric code in a labelled scale ({scale.name})"
             for row in s.index[stray]:
                 recoded.append({"raw_row": row, "code": col.code, "header": col.header,
-                                "raw_value": s[row], "reason": reason})
+                                "raw_value": s[row], "reason": reason, "action": "set to missing"})
             if col.role == "attention_check":
                 out["attention_passed"] = (s == col.correct)
                 continue
@@ -191,5 +191,5 @@ def code_answers(text: pd.DataFrame, cb: Codebook, salt: bytes) -> tuple[pd.Data
         # pii, free_text and unlabelled paradata are not carried forward.
     out.insert(0, "raw_row", out.index.astype("int64"))
     out["same_person_as"] = privacy.repeated_submissions(text, cb, out, salt)
-    log = pd.DataFrame(recoded, columns=["raw_row", "code", "header", "raw_value", "reason"])
+    log = pd.DataFrame(recoded, columns=["raw_row", "code", "header", "raw_value", "reason", "action"])
     return out.reset_index(drop=True), log.sort_values(["raw_row", "code"]).reset_index(drop=True)

@@ -1,0 +1,111 @@
+"""The Snakemake workflow, run as a user would, in a copy of the tracked project files."""
+
+import hashlib
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import ROOT, project_copy, snakemake
+
+pytestmark = pytest.mark.slow
+DISTRICTS = list(yaml.safe_load((ROOT / "config/config.yaml").read_text())["districts"])
+
+
+def sha(p: Path) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    proj = project_copy(tmp_path_factory.mktemp("proj"))
+    before = {p: sha(p) for p in (proj / "data/raw").rglob("*") if p.is_file()}
+    r = snakemake("--cores", "2", cwd=proj)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return proj, before
+
+
+def test_lint_is_clean():
+    r = snakemake("--lint", cwd=ROOT)
+    assert r.returncode == 0 and "Congratulations" in r.stdout + r.stderr, r.stdout + r.stderr
+
+
+def test_dry_run_plans_every_district(tmp_path):
+    proj = project_copy(tmp_path)
+    r = snakemake("-n", cwd=proj)
+    assert r.returncode == 0, r.stderr
+    counts = dict(line.split()[:2] for line in r.stdout.splitlines()
+                  if len(line.split()) == 2 and line.split()[1].isdigit())
+    assert counts["validate"] == counts["clean"] == str(len(DISTRICTS))
+
+
+def test_every_district_gets_its_data_outputs(run):
+    proj, _ = run
+    for d in DISTRICTS:
+        data = proj / "results" / d / "data"
+        flow = json.loads((data / "flow.json").read_text())
+        truth = json.loads((proj / "data/raw" / d / "truth.json").read_text())
+        assert flow["kept"] == truth["n_genuine"] == len(pd.read_parquet(data / "clean.parquet"))
+        excl = pd.read_csv(data / "exclusions.csv")
+        assert flow["raw_rows"] == flow["kept"] + len(excl)
+        assert excl.groupby("reason").size().to_dict() == {
+            s["step"]: s["excluded"] for s in flow["steps"] if s["excluded"]}
+        assert (proj / "results" / d / "logs/clean.log").exists()
+
+
+def test_raw_data_is_never_modified(run):
+    proj, before = run
+    assert before == {p: sha(p) for p in (proj / "data/raw").rglob("*") if p.is_file()}
+    for d in DISTRICTS:
+        flow = json.loads((proj / "results" / d / "data/flow.json").read_text())
+        assert flow["raw_sha256"] == sha(ROOT / "data/raw" / d / "export.xlsx")
+
+
+def test_no_personal_data_under_results(run):
+    from csi import io
+
+    proj, _ = run
+    names, tokens = set(), set()
+    for d in DISTRICTS:
+        raw = io.read_raw(ROOT / "data/raw" / d / "export.xlsx")
+        names |= set(raw["30. 您的姓名："])
+        tokens |= set(raw["31. 您的手机号码："]) | set(raw["32. 您的身份证号码："])
+        tokens |= {ip.split("(")[0] for ip in raw["来自IP"]}
+    assert len(tokens) > 3000 and len(names) > 500
+    files = [p for p in (proj / "results").rglob("*") if p.is_file()]
+    assert files
+    for p in files:
+        if p.suffix == ".parquet":
+            frame = pd.read_parquet(p)
+            cells = {str(v) for v in frame.astype(str).to_numpy().ravel()} | set(frame.columns)
+            text = "\n".join(cells)
+        else:
+            text = p.read_text("utf-8", errors="replace")
+            cells = set(text.replace(",", "\n").replace('"', "\n").split("\n"))
+        leaked = [t for t in tokens if t in text]
+        assert not leaked, f"{p}: {leaked[:3]}"
+        assert not (names & {c.strip() for c in cells}), f"{p}: a respondent's name"
+
+
+def test_unknown_district_is_refused():
+    r = snakemake("-n", "--config", 'analyse=["nowhere"]', cwd=ROOT)
+    assert r.returncode != 0
+    out = r.stdout + r.stderr
+    assert "nowhere" in out and "config/config.yaml" in out and "districts" in out
+
+
+def test_a_failing_district_leaves_no_outputs(tmp_path):
+    proj = project_copy(tmp_path / "proj")
+    (proj / "data/raw/broken").mkdir()
+    (proj / "data/raw/broken/export.csv").write_bytes("序号,x\n1,2\n".encode("gbk"))
+    cfg = yaml.safe_load((proj / "config/config.yaml").read_text())
+    cfg["districts"] = {"broken": {"raw": "data/raw/broken/export.csv",
+                                   "codebook": "data/codebooks/ssa_service_2021.yaml"}}
+    (proj / "config/config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True))
+    r = snakemake("--cores", "1", cwd=proj)
+    assert r.returncode != 0
+    log = (proj / "results/broken/logs/validate.log").read_text()
+    assert "export.csv" in log and "What to do:" in log
+    assert not (proj / "results/broken/data").exists() or not any((proj / "results/broken/data").iterdir())
