@@ -1,0 +1,17 @@
+# Reference numbers from lavaan for the tests (tests never need R).
+#   Rscript scripts/lavaan_reference.R MODEL.lavaan DATA.csv OUT_PREFIX
+# writes OUT_PREFIX.estimates.csv (parameterEstimates + std.all) and OUT_PREFIX.fit.csv.
+suppressPackageStartupMessages(library(lavaan))
+args <- commandArgs(trailingOnly = TRUE)
+model <- paste(readLines(args[1]), collapse = "\n")
+data <- read.csv(args[2])
+fit <- sem(model, data = data, estimator = "ML")
+est <- parameterEstimates(fit, standardized = TRUE)
+est <- est[, c("lhs", "op", "rhs", "est", "se", "z", "pvalue", "std.all", "ci.lower", "ci.upper")]
+names(est) <- c("lhs", "op", "rhs", "est", "se", "z", "pvalue", "std_all", "ci_lower", "ci_upper")
+write.csv(est, paste0(args[3], ".estimates.csv"), row.names = FALSE)
+fm <- fitMeasures(fit, c("npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea.ci.lower",
+                         "rmsea.ci.upper", "srmr", "gfi", "aic", "bic", "logl", "ntotal", "fmin"))
+out <- data.frame(measure = names(fm), value = sprintf("%.10g", as.numeric(fm)))
+out <- rbind(out, data.frame(measure = "lavaan_version", value = as.character(packageVersion("lavaan"))))
+write.csv(out, paste0(args[3], ".fit.csv"), row.names = FALSE)
