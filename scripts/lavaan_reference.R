@@ -1,6 +1,7 @@
 # Reference numbers from lavaan for the tests (tests never need R).
-#   Rscript scripts/lavaan_reference.R MODEL.lavaan DATA.csv OUT_PREFIX
-# writes OUT_PREFIX.estimates.csv (parameterEstimates + std.all) and OUT_PREFIX.fit.csv.
+#   Rscript scripts/lavaan_reference.R MODEL.lavaan DATA.csv OUT_PREFIX [B]
+# writes OUT_PREFIX.estimates.csv (parameterEstimates + std.all) and OUT_PREFIX.fit.csv;
+# with B, also OUT_PREFIX.boot_se.csv (bootstrap SEs from B draws, set.seed(1)).
 suppressPackageStartupMessages(library(lavaan))
 args <- commandArgs(trailingOnly = TRUE)
 model <- paste(readLines(args[1]), collapse = "\n")
@@ -15,3 +16,9 @@ fm <- fitMeasures(fit, c("npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea",
 out <- data.frame(measure = names(fm), value = sprintf("%.10g", as.numeric(fm)))
 out <- rbind(out, data.frame(measure = "lavaan_version", value = as.character(packageVersion("lavaan"))))
 write.csv(out, paste0(args[3], ".fit.csv"), row.names = FALSE)
+if (length(args) >= 4) {
+  set.seed(1)
+  boot <- sem(model, data = data, estimator = "ML", se = "bootstrap", bootstrap = as.integer(args[4]))
+  b <- parameterEstimates(boot)[, c("lhs", "op", "rhs", "se")]
+  write.csv(b, paste0(args[3], ".boot_se.csv"), row.names = FALSE)
+}

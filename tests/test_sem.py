@@ -91,7 +91,8 @@ def test_effects_are_products_of_paths(case):
         s = est["SAT", "~", "HND"]
         t_sat, t_cmp, c_sat = est["TRU", "~", "SAT"], est["TRU", "~", "cmp_complained"], est["cmp_complained", "~", "SAT"]
         assert eff.loc["tot_HND_TRU", "est"] == pytest.approx(s * (t_sat + c_sat * t_cmp), rel=1e-9)
-        assert eff.loc["ind_HND_SAT", "est"] == pytest.approx(0.0, abs=1e-12)
+        assert "ind_HND_SAT" not in eff.index      # no indirect path: not listed
+        assert eff.loc["tot_HND_SAT", "est"] == pytest.approx(s, rel=1e-12)
 
 
 def test_fit_command_writes_lavaan_named_outputs(tmp_path, capsys):

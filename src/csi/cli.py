@@ -75,7 +75,8 @@ def _fit(a) -> None:
     text = Path(a.model).read_text("utf-8")
     data = sem.read_data(a.data)
     sem.check_variables(text, data, a.model, a.data)
-    result = sem.estimate(text, data)
+    result = sem.estimate(text, data, bootstrap=a.bootstrap, seed=a.seed, jobs=a.jobs,
+                          progress=not a.quiet)
     sem.write_result(result, a.out)
     m = result.measures
     state = "admissible" if m["admissible"] else "NOT ADMISSIBLE"
@@ -132,6 +133,11 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("model", help="model file in lavaan syntax")
     f.add_argument("data", help="CSV or parquet with numeric columns")
     f.add_argument("--out", required=True, help="output folder")
+    f.add_argument("--bootstrap", type=int, default=0, metavar="B",
+                   help="bootstrap draws for percentile CIs (0: normal-theory CIs)")
+    f.add_argument("--seed", type=int, default=20211122)
+    f.add_argument("--jobs", type=int, default=1, help="worker processes for the bootstrap")
+    f.add_argument("--quiet", action="store_true", help="no progress bar")
     f.set_defaults(func=_fit)
 
     k = sub.add_parser("check-codebook", help="check a codebook against the schema")

@@ -40,6 +40,7 @@ class Result:
     estimates: pd.DataFrame
     measures: dict
     warnings: list[str] = field(default_factory=list)
+    bootstrap: pd.DataFrame | None = None
 
 
 def strip_model(text: str) -> tuple[str, list[str]]:
@@ -72,26 +73,34 @@ class Model:
         mats = [m.mx_beta, m.mx_lambda, m.mx_psi, m.mx_theta]
         self.templates = [mx.copy() for mx in mats]
         # free parameters, in semopy's order: (matrix index, row, col, symmetric) locations
-        self.names, self.locations, start = [], [], []
+        free = []
         for name, p in m.parameters.items():
             locs = []
             for loc in p.locations:
                 k = next(i for i, mx in enumerate(mats) if mx is loc.matrix)
-                locs.append((k, *loc.indices, loc.symmetric))
+                i, j = loc.indices
+                if loc.symmetric:  # semopy stores (i, j) or (j, i) depending on set order
+                    i, j = min(i, j), max(i, j)
+                locs.append((k, i, j, loc.symmetric))
             if p.active:
-                self.names.append(name)
-                self.locations.append(locs)
-                start.append(p.start)
+                free.append((sorted(locs), p.start, name))
             else:
                 for k, i, j, sym in locs:
                     self.templates[k][i, j] = p.start
                     if sym:
                         self.templates[k][j, i] = p.start
-        self.start = np.array(start, dtype=float)
+        # semopy's parameter order follows set iteration (it changes with the hash seed);
+        # a canonical order (by matrix position) makes every run sum in the same order.
+        free.sort(key=lambda t: t[0])
+        self.locations = [t[0] for t in free]
+        self.names = [t[2] for t in free]
+        self.start = np.array([t[1] for t in free], dtype=float)
         self.p, self.m = len(self.observed), len(self.inner)
         tokens = re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", text)
         self.order = {v: i for i, v in reversed(list(enumerate(tokens)))}
         self._flat = self._flat_positions()
+        self._d_index = self._derivative_index()
+        self._eye_m = np.eye(self.m)
 
     # --- matrices -----------------------------------------------------------------------------
     def _flat_positions(self):
@@ -119,36 +128,44 @@ class Model:
     def implied(self, x):
         """Sigma and the pieces its derivatives need."""
         B, L, P, T = self.matrices(x)
-        C = np.linalg.inv(np.eye(self.m) - B)
+        C = np.linalg.inv(self._eye_m - B)
         A = L @ C                    # observed <- inner (total)
         M = C @ P @ C.T              # covariance of inner variables
         sigma = A @ P @ A.T + T
         return sigma, dict(B=B, L=L, P=P, T=T, C=C, A=A, M=M)
 
+    def _derivative_index(self):
+        """Per matrix: (param, row, col) of every location, mirrored entries listed separately."""
+        out = {}
+        for k in range(4):
+            r, c, i = self._flat[k]
+            out[k] = (i, r, c)
+        # Lambda and B locations are not symmetric: each contributes X + X' (handled below);
+        # Psi and Theta already list both (i, j) and (j, i) of a covariance.
+        return out
+
     def dsigma(self, x, parts=None) -> np.ndarray:
-        """dSigma/dtheta_k for every free parameter: array (k, p, p)."""
+        """dSigma/dtheta_k for every free parameter: array (k, p, p), vectorized by matrix."""
         if parts is None:
             parts = self.implied(x)[1]
-        L, P, C, A, M = parts["L"], parts["P"], parts["C"], parts["A"], parts["M"]
-        R = M @ L.T                  # inner x observed
-        CPA = C @ P @ A.T            # inner x observed
+        L, A, M = parts["L"], parts["A"], parts["M"]
+        R = M @ L.T                  # inner x observed; also C Psi C' Lambda'
         out = np.zeros((len(x), self.p, self.p))
-        for pi, locs in enumerate(self.locations):
-            d = out[pi]
-            for k, i, j, sym in locs:
-                if k == 1:    # Lambda[i, j]
-                    d[i, :] += R[j, :]
-                    d[:, i] += R[j, :]
-                elif k == 0:  # B[i, j]: d(LC) = A[:, i] C[j, :]
-                    t = np.outer(A[:, i], CPA[j, :])
-                    d += t + t.T
-                elif k == 2:  # Psi[i, j]
-                    t = np.outer(A[:, i], A[:, j])
-                    d += t + t.T if (sym and i != j) else t
-                else:         # Theta[i, j]
-                    d[i, j] += 1.0
-                    if sym and i != j:
-                        d[j, i] += 1.0
+        k, i, j = self._d_index[1]   # Lambda[i, j]: e_i R[j] + (e_i R[j])'
+        if len(k):
+            half = np.zeros((len(k), self.p, self.p))
+            half[np.arange(len(k)), i, :] = R[j, :]
+            np.add.at(out, k, half + half.transpose(0, 2, 1))
+        k, i, j = self._d_index[0]   # B[i, j]: A[:, i] R[j] + transpose
+        if len(k):
+            half = A[:, i].T[:, :, None] * R[j, :][:, None, :]
+            np.add.at(out, k, half + half.transpose(0, 2, 1))
+        k, i, j = self._d_index[2]   # Psi[i, j] (both triangles listed)
+        if len(k):
+            np.add.at(out, k, A[:, i].T[:, :, None] * A[:, j].T[:, None, :])
+        k, i, j = self._d_index[3]   # Theta[i, j] (both triangles listed)
+        if len(k):
+            np.add.at(out, (k, i, j), 1.0)
         return out
 
     # --- ML ------------------------------------------------------------------------------------
@@ -167,10 +184,63 @@ class Model:
         V = np.linalg.inv(sigma)
         W = V @ (sigma - S) @ V
         D = self.dsigma(x, parts)
-        g = np.einsum("ij,kji->k", W, D)
-        VD = np.einsum("ij,kjl->kil", V, D)
-        H = np.einsum("kij,lji->kl", VD, VD)
+        q = len(x)
+        g = D.reshape(q, -1) @ W.ravel()                       # tr(W D_k), W and D_k symmetric
+        VD = V @ D                                             # batched matmul (BLAS)
+        H = VD.reshape(q, -1) @ VD.transpose(0, 2, 1).reshape(q, -1).T   # tr(V D_k V D_l)
         return g, H
+
+    def obj_grad(self, x, S, logdet_s):
+        """F_ML and its gradient from matrix derivatives (cheap: no per-parameter dSigma)."""
+        sigma, pt = self.implied(x)
+        try:
+            chol = np.linalg.cholesky(sigma)
+        except np.linalg.LinAlgError:
+            return np.inf, None
+        V = np.linalg.inv(sigma)
+        VS = V @ S
+        f = 2 * np.log(np.diag(chol)).sum() + np.trace(VS) - logdet_s - self.p
+        W = V - VS @ V                       # V (Sigma - S) V
+        A, R = pt["A"], pt["M"] @ pt["L"].T
+        grads = (2 * A.T @ W @ R.T,          # dF/dB
+                 2 * W @ R.T,                # dF/dLambda = 2 W Lambda M
+                 A.T @ W @ A,                # dF/dPsi (entries of both triangles listed)
+                 W)                          # dF/dTheta
+        g = np.zeros(len(x))
+        for G, (r, cc, i) in zip(grads, self._flat):
+            if len(i):
+                g += np.bincount(i, weights=G[r, cc], minlength=len(x))
+        return f, g
+
+    def refit(self, x0, S, h_inv, tol=GRAD_TOL, max_iter=100) -> tuple[np.ndarray, bool, int]:
+        """BFGS from a nearby optimum, starting from its inverse information: a bootstrap refit."""
+        logdet_s = np.linalg.slogdet(S)[1]
+        x = np.asarray(x0, float).copy()
+        f, g = self.obj_grad(x, S, logdet_s)
+        if g is None:
+            return x, False, 0
+        Hi = h_inv.copy()
+        for it in range(1, max_iter + 1):
+            if np.max(np.abs(g)) < tol:
+                return x, True, it - 1
+            step = -Hi @ g
+            t = 1.0
+            while t > 1e-10:
+                xn = x + t * step
+                fn, gn = self.obj_grad(xn, S, logdet_s)
+                if gn is not None and fn <= f + 1e-4 * t * (g @ step):
+                    break
+                t /= 2
+            else:
+                return x, False, it
+            sv, yv = xn - x, gn - g
+            sy = sv @ yv
+            if sy > 1e-12:
+                rho = 1.0 / sy
+                Hy = Hi @ yv
+                Hi += (rho * rho * (yv @ Hy) + rho) * np.outer(sv, sv) - rho * (np.outer(Hy, sv) + np.outer(sv, Hy))
+            x, f, g = xn, fn, gn
+        return x, bool(np.max(np.abs(g)) < tol), max_iter
 
     def fit(self, S, start=None, max_iter=500) -> Fit:
         """Fisher scoring with step halving; falls back to semopy's SLSQP start if needed."""
@@ -192,7 +262,7 @@ class Model:
                 break
         return best
 
-    def _scoring(self, x, S, logdet_s, max_iter) -> Fit:
+    def _scoring(self, x, S, logdet_s, max_iter, tol=GRAD_TOL * 1e-2) -> Fit:
         f = self.objective(x, S, logdet_s)
         it = 0
         g = H = None
@@ -200,7 +270,7 @@ class Model:
             if not np.isfinite(f):
                 break
             g, H = self.score(x, S)
-            if np.max(np.abs(g)) < GRAD_TOL * 1e-2:
+            if np.max(np.abs(g)) < tol:
                 break
             try:  # far from the optimum H can be near-singular: then a least-squares step
                 with warnings.catch_warnings():
@@ -298,29 +368,35 @@ def effects(model: Model, x: np.ndarray) -> list[tuple[str, str, str, str, float
     exo = [i for i, v in enumerate(model.inner) if not B[i].any() and v in model.latent]
     endo = [i for i in range(model.m) if B[i].any()]
     out = []
+    paths = (B != 0) | _free_mask(model, 0)
     for j in exo:
         for i in endo:
-            if abs(total[i, j]) < 1e-15 and not _reachable(B, j, i):
+            if not _reachable(paths, j, i):
                 continue
             x_, y_ = model.inner[j], model.inner[i]
-            out.append((f"ind_{x_}_{y_}", f"indirect effect of {x_} on {y_}", x_, y_, total[i, j] - B[i, j]))
+            if _reachable(paths, j, i, min_length=2):
+                out.append((f"ind_{x_}_{y_}", f"indirect effect of {x_} on {y_}", x_, y_, total[i, j] - B[i, j]))
             out.append((f"tot_{x_}_{y_}", f"total effect of {x_} on {y_}", x_, y_, total[i, j]))
     return out
 
 
-def _reachable(B, src, dst) -> bool:
-    reach, frontier = set(), [src]
-    while frontier:
-        k = frontier.pop()
-        for i in np.nonzero(B[:, k])[0]:
-            if i not in reach:
-                reach.add(i)
-                frontier.append(i)
-    return dst in reach
+def _free_mask(model: Model, k: int) -> np.ndarray:
+    mask = np.zeros(model.templates[k].shape, bool)
+    r, c, _ = model._flat[k]
+    mask[r, c] = True
+    return mask
 
 
-def _effect_values(model, x):
-    return np.array([e[-1] for e in effects(model, x)])
+def _reachable(paths: np.ndarray, src: int, dst: int, min_length: int = 1) -> bool:
+    """Is there a directed path src -> dst of at least min_length arrows (paths[to, from])?"""
+    frontier = {src}
+    for length in range(1, len(paths) + 1):
+        frontier = {int(i) for k in frontier for i in np.nonzero(paths[:, k])[0]}
+        if not frontier:
+            return False
+        if length >= min_length and dst in frontier:
+            return True
+    return False
 
 
 def _jacobian(f, x, h=1e-6):
@@ -333,42 +409,73 @@ def _jacobian(f, x, h=1e-6):
     return J
 
 
-def parameter_table(model: Model, fit: Fit, n: int) -> pd.DataFrame:
-    x = fit.x
-    sigma, parts = model.implied(x)
-    vcov = np.linalg.pinv(fit.information / 2) / n
-    se_free = np.sqrt(np.clip(np.diag(vcov), 0, None))
-    sd_inner = np.sqrt(np.clip(np.diag(parts["M"]), 0, None))
-    sd_obs = np.sqrt(np.clip(np.diag(sigma), 0, None))
+@dataclass
+class Layout:
+    """Which rows a parameter table has, so draws can be computed without pandas."""
+
+    rows: list            # (lhs, op, rhs, matrix, i, j, free index or None)
+    effects: list         # (name, description, source, target)
+
+    @classmethod
+    def of(cls, model: Model, x: np.ndarray) -> "Layout":
+        return cls([r[:7] for r in _rows(model, x)], [e[:4] for e in effects(model, x)])
+
+
+def point_values(model: Model, x: np.ndarray, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
+    """(est, std_all) for every row of the layout: parameters, then effects."""
     mats = model.matrices(x)
-    recs = []
-    for lhs, op, rhs, k, i, j, pi, est in _rows(model, x):
-        se = se_free[pi] if pi is not None else 0.0
-        if op == "=~":
-            std = est * sd_inner[j] / sd_obs[i]
-        elif op == "~":
-            std = est * sd_inner[j] / sd_inner[i]
-        else:
-            var = np.diag(parts["M"] if k == 2 else sigma)
-            if i == j:
-                std = est / var[i]
+    B, P = mats[0], mats[2]
+    C = np.linalg.inv(np.eye(model.m) - B)
+    A = mats[1] @ C
+    M = C @ P @ C.T
+    sigma = A @ P @ A.T + mats[3]
+    var_inner, var_obs = np.diag(M), np.diag(sigma)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sd_inner, sd_obs = np.sqrt(var_inner), np.sqrt(var_obs)
+        est, std = [], []
+        for lhs, op, rhs, k, i, j, pi in layout.rows:
+            e = mats[k][i, j]
+            if op == "=~":
+                s = e * sd_inner[j] / sd_obs[i]
+            elif op == "~":
+                s = e * sd_inner[j] / sd_inner[i]
+            elif i == j:
+                s = e / (var_inner if k == 2 else var_obs)[i]
             else:
                 res = np.diag(mats[k])
-                std = est / np.sqrt(res[i] * res[j]) if res[i] > 0 and res[j] > 0 else np.nan
-        recs.append((lhs, op, rhs, est, se, std))
-    eff = effects(model, x)
-    if eff:
-        J = _jacobian(lambda v: _effect_values(model, v), x)
-        se_eff = np.sqrt(np.clip(np.einsum("ik,kl,il->i", J, vcov, J), 0, None))
-        idx = {v: i for i, v in enumerate(model.inner)}
-        for (name, what, src, dst, est), se in zip(eff, se_eff):
-            std = est * sd_inner[idx[src]] / sd_inner[idx[dst]]
-            recs.append((name, ":=", what, est, se, std))
-    t = pd.DataFrame(recs, columns=["lhs", "op", "rhs", "est", "se", "std_all"])
+                s = e / np.sqrt(res[i] * res[j]) if res[i] > 0 and res[j] > 0 else np.nan
+            est.append(e)
+            std.append(s)
+        total = C - np.eye(model.m)
+        idx = {v: n for n, v in enumerate(model.inner)}
+        for name, _, src, dst in layout.effects:
+            a, b = idx[dst], idx[src]
+            e = total[a, b] - (B[a, b] if name.startswith("ind_") else 0.0)
+            est.append(e)
+            std.append(e * sd_inner[b] / sd_inner[a])
+    return np.array(est), np.array(std)
+
+
+def parameter_table(model: Model, fit: Fit, n: int) -> pd.DataFrame:
+    x = fit.x
+    layout = Layout.of(model, x)
+    est, std = point_values(model, x, layout)
+    vcov = np.linalg.pinv(fit.information / 2) / n
+    se_free = np.sqrt(np.clip(np.diag(vcov), 0, None))
+    se = [se_free[pi] if pi is not None else 0.0 for *_, pi in layout.rows]
+    if layout.effects:  # delta method, as lavaan does for defined parameters
+        k = len(layout.rows)
+        J = _jacobian(lambda v: point_values(model, v, layout)[0][k:], x)
+        se += list(np.sqrt(np.clip(np.einsum("ik,kl,il->i", J, vcov, J), 0, None)))
+    names = [r[:3] for r in layout.rows] + [(e[0], ":=", e[1]) for e in layout.effects]
+    t = pd.DataFrame(names, columns=["lhs", "op", "rhs"])
+    t["est"], t["se"], t["std_all"] = est, np.array(se, float), std
     rank = {"=~": 0, "~": 1, "~~": 2, ":=": 3}
-    key = t.apply(lambda r: (rank[r.op], model.order.get(r.lhs, 10**6), r.op != "~~" or r.lhs != r.rhs,
-                             model.order.get(r.rhs, 10**6)), axis=1)
-    t = t.iloc[sorted(range(len(t)), key=lambda i: key.iloc[i])].reset_index(drop=True)
+    key = [(rank[o], model.order.get(l, 10**6), o != "~~" or l != r, model.order.get(r, 10**6), i)
+           for i, (l, o, r) in enumerate(names)]
+    order = [k[-1] for k in sorted(key)]
+    t = t.iloc[order].reset_index(drop=True)
+    t.attrs["layout_order"] = order   # row i of t is row order[i] of the layout
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(t["se"] > 0, t["est"] / t["se"], np.nan)
     t.insert(5, "z", z)
@@ -488,8 +595,12 @@ def complete_cases(data: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return data[columns].apply(pd.to_numeric, errors="raise").dropna()
 
 
-def estimate(description: str, data: pd.DataFrame) -> Result:
-    """Fit a lavaan-syntax model by ML to the complete cases of `data` (listwise, as lavaan)."""
+def estimate(description: str, data: pd.DataFrame, *, bootstrap: int = 0, seed: int = 0,
+             jobs: int = 1, progress: bool = False) -> Result:
+    """Fit a lavaan-syntax model by ML to the complete cases of `data` (listwise, as lavaan).
+
+    With bootstrap = B > 0 the CIs in the table are bootstrap percentile CIs (see bootstrap.py).
+    """
     model = Model(description, data)
     X = complete_cases(data, model.observed)
     S = sample_cov(X.to_numpy(float))
@@ -500,14 +611,32 @@ def estimate(description: str, data: pd.DataFrame) -> Result:
     dropped = len(data) - len(X)
     notes = [f"{dropped} row(s) with missing values in model variables were left out (listwise)."] \
         if dropped else []
+    boot = None
+    if bootstrap:
+        from . import bootstrap as bs
+
+        draws = bs.run(model, X.to_numpy(float), fit, Layout.of(model, fit.x), bootstrap, seed,
+                       jobs=jobs, progress=progress)
+        ci = bs.percentile_table(draws).iloc[table.attrs["layout_order"]].reset_index(drop=True)
+        boot = pd.concat([table[["lhs", "op", "rhs", "est"]], ci[["boot_se", "ci_lower", "ci_upper"]],
+                          table[["std_all"]], ci[["std_ci_lower", "std_ci_upper"]]], axis=1)
+        table["ci_lower"], table["ci_upper"] = ci["ci_lower"].to_numpy(), ci["ci_upper"].to_numpy()
+        measures["bootstrap"] = bs.summary(draws, bootstrap)
+        failed = measures["bootstrap"]["not_converged"] + measures["bootstrap"]["inadmissible"]
+        if failed:
+            notes.append(f"bootstrap: {measures['bootstrap']['not_converged']} of {bootstrap} draws did "
+                         f"not converge and {measures['bootstrap']['inadmissible']} were inadmissible.")
     measures.update(converged=fit.converged, admissible=not warns, warnings=warns + notes,
-                    iterations=fit.iterations, max_gradient=fit.grad_norm)
-    return Result(model=model, n=len(X), fit=fit, estimates=table, measures=measures, warnings=warns)
+                    iterations=fit.iterations, max_gradient=fit.grad_norm,
+                    ci="bootstrap percentile" if bootstrap else "normal theory (expected information)")
+    result = Result(model=model, n=len(X), fit=fit, estimates=table, measures=measures, warnings=warns)
+    result.bootstrap = boot
+    return result
 
 
 FIT_KEYS = ["npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower",
             "rmsea_ci_upper", "srmr", "gfi", "aic", "bic", "loglik", "n", "converged",
-            "admissible", "warnings"]
+            "admissible", "warnings", "ci"]
 EST_COLUMNS = ["lhs", "op", "rhs", "est", "se", "z", "pvalue", "std_all", "ci_lower", "ci_upper"]
 
 
@@ -549,8 +678,8 @@ def check_variables(description: str, data: pd.DataFrame, model_file, data_file)
                        column=bad[0], hint="SEM needs numeric codes; recode the column first.")
 
 
-def write_result(result: Result, out_dir, extra_tables: dict | None = None) -> None:
-    """DIR/estimates.csv and DIR/fit.json, all-or-nothing."""
+def write_result(result: Result, out_dir) -> None:
+    """DIR/estimates.csv and DIR/fit.json (+ DIR/bootstrap.csv), all-or-nothing."""
     import json
     from pathlib import Path
 
@@ -558,10 +687,16 @@ def write_result(result: Result, out_dir, extra_tables: dict | None = None) -> N
 
     out = Path(out_dir)
     fit = {k: result.measures[k] for k in FIT_KEYS}
-    fit["warnings"] = result.measures["warnings"]
-    with atomic_outputs(out / "estimates.csv", out / "fit.json") as (est, fj):
-        result.estimates[EST_COLUMNS].to_csv(est, index=False, float_format="%.10g", lineterminator="\n")
-        Path(fj).write_text(json.dumps(_jsonable(fit), indent=2, ensure_ascii=False) + "\n", "utf-8")
+    if "bootstrap" in result.measures:
+        fit["bootstrap"] = result.measures["bootstrap"]
+    paths = [out / "estimates.csv", out / "fit.json"]
+    if result.bootstrap is not None:
+        paths.append(out / "bootstrap.csv")
+    with atomic_outputs(*paths) as tmp:
+        result.estimates[EST_COLUMNS].to_csv(tmp[0], index=False, float_format="%.10g", lineterminator="\n")
+        Path(tmp[1]).write_text(json.dumps(_jsonable(fit), indent=2, ensure_ascii=False) + "\n", "utf-8")
+        if result.bootstrap is not None:
+            result.bootstrap.to_csv(tmp[2], index=False, float_format="%.10g", lineterminator="\n")
 
 
 def _jsonable(obj):
