@@ -71,6 +71,29 @@ class Population:
         k = len(DRIVERS)
         return np.full((k, k), self.corr) + (1 - self.corr) * np.eye(k)
 
+    def latent_covariance(self) -> np.ndarray:
+        """Within-group covariance of LATENTS (drivers, SAT, CMP*, TRU): every variance is 1."""
+        k = {v: i for i, v in enumerate(LATENTS)}
+        B = np.zeros((len(LATENTS), len(LATENTS)))
+        for dst, srcs in self.structural.items():
+            for src, b in srcs.items():
+                B[k[dst], k[src]] = b
+        psi = np.zeros_like(B)
+        psi[:4, :4] = self.driver_cov()
+        for v, r in self.residual_variances().items():
+            psi[k[v], k[v]] = r
+        C = np.linalg.inv(np.eye(len(LATENTS)) - B)
+        return C @ psi @ C.T
+
+    def item_covariance(self) -> tuple[list[str], np.ndarray]:
+        """Population covariance of the continuous responses y* (before cutting into categories)."""
+        items = list(self.loadings)
+        lam = np.zeros((len(items), len(LATENTS)))
+        for r, item in enumerate(items):
+            lam[r, LATENTS.index(self.construct_of[item])] = self.loadings[item]
+        theta = np.diag([1 - self.loadings[i] ** 2 for i in items])
+        return items, lam @ self.latent_covariance() @ lam.T + theta
+
     def item_mean(self, item: str, group: str, shift=None) -> float:
         return self.loadings[item] * self.latent_means(group, shift)[self.construct_of[item]]
 
