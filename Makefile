@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CORES  ?= all
+UV     := uv==0.13.9
+
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: all run setup test lint lock simulate clean-results
@@ -14,8 +16,9 @@ setup: $(STAMP)
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "error: Python >= 3.11 is needed (found $$($(PYTHON) --version))"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check $(UV) 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
 	@touch $@
 
 run: setup
@@ -34,9 +37,10 @@ lint: setup
 # Re-resolve requirements.in into requirements.lock in a throw-away environment.
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/python -m pip install --quiet -r requirements.in
+	.lock-venv/bin/python -m pip install --quiet $(UV)
+	.lock-venv/bin/uv pip install --quiet --python .lock-venv/bin/python -r requirements.in setuptools
 	{ echo "# Exact pins resolved from requirements.in (make lock). Installed by make setup."; \
-	  echo "setuptools==80.9.0"; .lock-venv/bin/python -m pip freeze | sort -f; } > requirements.lock
+	  .lock-venv/bin/uv pip freeze --python .lock-venv/bin/python | sort -f; } > requirements.lock
 	rm -rf .lock-venv
 	@echo "requirements.lock updated: update environment.yml to the same versions (tests check it)."
 
