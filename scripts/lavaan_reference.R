@@ -22,3 +22,13 @@ if (length(args) >= 4) {
   b <- parameterEstimates(boot)[, c("lhs", "op", "rhs", "se")]
   write.csv(b, paste0(args[3], ".boot_se.csv"), row.names = FALSE)
 }
+# semTools: reliability (alpha, omega, AVE) and HTMT for every model, when installed.
+if (requireNamespace("semTools", quietly = TRUE)) {
+  rel <- semTools::reliability(fit)
+  rel <- data.frame(measure = rownames(rel), rel, check.names = FALSE)
+  write.csv(rel, paste0(args[3], ".reliability.csv"), row.names = FALSE)
+  h <- semTools::htmt(model, data = data, htmt2 = FALSE)   # Henseler et al. (2015)
+  write.csv(as.data.frame(as.matrix(h)), paste0(args[3], ".htmt.csv"))
+  h2 <- semTools::htmt(model, data = data, htmt2 = TRUE)   # geometric means (Roemer et al. 2021)
+  write.csv(as.data.frame(as.matrix(h2)), paste0(args[3], ".htmt2.csv"))
+}

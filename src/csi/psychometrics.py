@@ -1,0 +1,143 @@
+"""Reliability and validity of the measurement model, checked against semTools 0.5.
+
+All model-based figures come from the measurement model: a CFA of the `=~` lines of the CSI
+model with every construct correlated (fitted by csi.sem).
+
+- Cronbach's alpha from the item covariance matrix (listwise complete cases).
+- omega = composite reliability (Fornell & Larcker 1981; Raykov):
+  (sum lambda)^2 psi / ((sum lambda)^2 psi + sum theta + 2 sum theta_ij), as semTools' omega.
+- AVE (Fornell & Larcker 1981): sum lambda^2 psi / sum (lambda^2 psi + theta), as semTools' avevar.
+- HTMT (Henseler, Ringle & Sarstedt 2015): mean heterotrait correlation over the geometric mean
+  of the mean monotrait correlations, absolute item correlations, as semTools' htmt(htmt2 =
+  FALSE); HTMT2 (Roemer, Schuberth & Henseler 2021) takes geometric instead of arithmetic means,
+  as semTools' default.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import sem
+
+HTMT_STRICT, HTMT_LIBERAL = 0.85, 0.90
+
+
+def measurement_model(description: str) -> str:
+    """The CFA of a model: its `=~` lines (constructs correlate freely)."""
+    text, _ = sem.strip_model(description)
+    return "\n".join(l for l in text.splitlines() if "=~" in l.split("#")[0])
+
+
+def indicators(description: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for line in measurement_model(description).splitlines():
+        lhs, rhs = line.split("#")[0].split("=~")
+        out.setdefault(lhs.strip(), []).extend(
+            t.strip().split("*")[-1].strip() for t in rhs.split("+") if t.strip())
+    return out
+
+
+def cronbach_alpha(X: np.ndarray) -> float:
+    S = np.cov(X, rowvar=False)
+    k = S.shape[0]
+    return float(k / (k - 1) * (1 - np.trace(S) / S.sum()))
+
+
+def reliability(cfa: sem.Result, data: pd.DataFrame, description: str) -> pd.DataFrame:
+    """alpha, omega (CR) and AVE per construct, with the usual cutoffs (.70, .70, .50)."""
+    model, x = cfa.model, cfa.fit.x
+    B, L, P, T = model.matrices(x)
+    items = indicators(description)
+    X = sem.complete_cases(data, model.observed)
+    rows = []
+    for construct, its in items.items():
+        j = model.inner.index(construct)
+        idx = [model.observed.index(i) for i in its]
+        lam, psi = L[idx, j], P[j, j]
+        theta = T[np.ix_(idx, idx)]
+        true = lam.sum() ** 2 * psi
+        omega = true / (true + theta.sum())            # theta.sum() = diagonal + 2 x off-diagonal
+        ave = (lam ** 2 * psi).sum() / ((lam ** 2 * psi).sum() + np.trace(theta))
+        alpha = cronbach_alpha(X[its].to_numpy(float)) if len(its) > 1 else np.nan
+        rows.append({"construct": construct, "items": len(its), "alpha": alpha, "omega": omega,
+                     "ave": ave, "sqrt_ave": np.sqrt(ave),
+                     "alpha_ok": bool(alpha >= 0.70), "omega_ok": bool(omega >= 0.70),
+                     "ave_ok": bool(ave >= 0.50)})
+    return pd.DataFrame(rows)
+
+
+def latent_correlations(cfa: sem.Result) -> pd.DataFrame:
+    model = cfa.model
+    M = model.implied(cfa.fit.x)[1]["M"]
+    lat = [model.inner.index(v) for v in model.latent]
+    Ml = M[np.ix_(lat, lat)]
+    sd = np.sqrt(np.diag(Ml))
+    return pd.DataFrame(Ml / np.outer(sd, sd), index=model.latent, columns=model.latent)
+
+
+def fornell_larcker(cfa: sem.Result, rel: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+    """sqrt(AVE) on the diagonal, latent correlations below; discriminant validity holds for a
+    construct when its sqrt(AVE) exceeds its correlations with every other construct."""
+    r = latent_correlations(cfa).loc[order, order]
+    table = r.copy()
+    sq = rel.set_index("construct")["sqrt_ave"]
+    for c in order:
+        table.loc[c, c] = sq[c]
+    table["fl_ok"] = [bool(sq[c] > r.loc[c].drop(c).abs().max()) for c in order]
+    return table
+
+
+def htmt(data: pd.DataFrame, description: str, geometric: bool = False) -> pd.DataFrame:
+    """HTMT matrix (geometric=True: HTMT2)."""
+    from scipy.stats import gmean
+
+    mean = gmean if geometric else np.mean
+    items = indicators(description)
+    cols = [i for its in items.values() for i in its]
+    R = sem.complete_cases(data, cols).corr().abs()
+    names = list(items)
+    out = pd.DataFrame(np.eye(len(names)), index=names, columns=names)
+
+    def mono(c):
+        its = items[c]
+        sub = R.loc[its, its].to_numpy()
+        return mean(sub[np.triu_indices(len(its), 1)]) if len(its) > 1 else np.nan
+
+    m = {c: mono(c) for c in names}
+    for a in range(len(names)):
+        for b in range(a):
+            hetero = mean(R.loc[items[names[a]], items[names[b]]].to_numpy().ravel())
+            out.iloc[a, b] = out.iloc[b, a] = hetero / np.sqrt(m[names[a]] * m[names[b]])
+    return out
+
+
+def htmt_verdicts(h: pd.DataFrame, h2: pd.DataFrame | None = None) -> pd.DataFrame:
+    rows = []
+    names = list(h.index)
+    for a in range(len(names)):
+        for b in range(a):
+            v = h.iloc[a, b]
+            verdict = ("distinct" if v < HTMT_STRICT else
+                       "distinct only by the liberal .90 cutoff" if v < HTMT_LIBERAL else
+                       "NOT distinct (HTMT >= .90)")
+            rows.append({"construct_a": names[b], "construct_b": names[a], "htmt": v,
+                         "htmt2": np.nan if h2 is None else h2.iloc[a, b],
+                         "below_085": bool(v < HTMT_STRICT), "below_090": bool(v < HTMT_LIBERAL),
+                         "verdict": verdict})
+    return pd.DataFrame(rows)
+
+
+def vif(cfa: sem.Result, data: pd.DataFrame, description: str, drivers: list[str]) -> pd.DataFrame:
+    """Collinearity among the drivers: from the latent correlations (diagonal of R^-1) and, as in
+    PLS practice, from construct mean scores (statsmodels)."""
+    from statsmodels.stats.outliers_influence import variance_inflation_factor
+
+    r = latent_correlations(cfa).loc[drivers, drivers].to_numpy()
+    latent = np.diag(np.linalg.inv(r))
+    items = indicators(description)
+    scores = pd.DataFrame({d: data[items[d]].mean(axis=1, skipna=False) for d in drivers}).dropna()
+    Z = np.column_stack([np.ones(len(scores)), scores.to_numpy()])
+    composite = [variance_inflation_factor(Z, k + 1) for k in range(len(drivers))]
+    return pd.DataFrame({"construct": drivers, "vif_latent": latent, "vif_composite": composite,
+                         "below_3": [bool(v < 3) for v in latent]})
