@@ -28,6 +28,7 @@ class Draws:
     converged: np.ndarray    # (B,) bool
     admissible: np.ndarray   # (B,) bool
     seed: int
+    extra: np.ndarray | None = None   # (B, k) values of the `extra` statistic
 
 
 def _replicate(b: int):
@@ -39,11 +40,12 @@ def _replicate(b: int):
     if not ok:  # a second, slower route before giving up: Fisher scoring from the same start
         fit = model._scoring(x0, S, np.linalg.slogdet(S)[1], max_iter=300)
         x, ok = fit.x, fit.converged
+    extra = _STATE.get("extra")
     if not ok:
         n = len(layout.rows) + len(layout.effects)
-        return b, np.full(n, np.nan), np.full(n, np.nan), False, False
+        return b, np.full(n, np.nan), np.full(n, np.nan), False, False, None
     est, std = sem.point_values(model, x, layout)
-    return b, est, std, True, _proper(model, x)
+    return b, est, std, True, _proper(model, x), (None if extra is None else extra(model, x, X[idx]))
 
 
 def _proper(model: sem.Model, x) -> bool:
@@ -56,33 +58,38 @@ def _proper(model: sem.Model, x) -> bool:
 
 
 def run(model: sem.Model, X: np.ndarray, fit: sem.Fit, layout: sem.Layout, B: int, seed: int,
-        jobs: int = 1, progress: bool = True) -> Draws:
+        jobs: int = 1, progress: bool = True, extra=None) -> Draws:
+    """B refits; `extra(model, x, X_resampled)` adds statistics computed on each replicate."""
     _STATE.update(model=model, X=np.asarray(X, float), x0=fit.x, h_inv=np.linalg.pinv(fit.information),
-                  layout=layout, seed=seed)
+                  layout=layout, seed=seed, extra=extra)
     n = len(layout.rows) + len(layout.effects)
     est, std = np.full((B, n), np.nan), np.full((B, n), np.nan)
     conv, adm = np.zeros(B, bool), np.zeros(B, bool)
+    ext: list = [None] * B
     bar = _bar(B, progress)
     # One BLAS thread everywhere: a multi-threaded BLAS may sum in a different order depending
     # on the thread count, which would make results depend on the number of workers.
     limits = threadpool_limits(limits=1)
     try:
         if jobs <= 1:
-            results = map(_replicate, range(B))
-            for b, e, s, c, a in results:
-                est[b], std[b], conv[b], adm[b] = e, s, c, a
+            for b, e, s, c, a, x in map(_replicate, range(B)):
+                est[b], std[b], conv[b], adm[b], ext[b] = e, s, c, a, x
                 bar.update(1)
         else:
             # fork: workers inherit the fitted model; no re-parsing or re-importing per worker
             with mp.get_context("fork").Pool(jobs) as pool:
-                for b, e, s, c, a in pool.imap_unordered(_replicate, range(B), chunksize=16):
-                    est[b], std[b], conv[b], adm[b] = e, s, c, a
+                for b, e, s, c, a, x in pool.imap_unordered(_replicate, range(B), chunksize=16):
+                    est[b], std[b], conv[b], adm[b], ext[b] = e, s, c, a, x
                     bar.update(1)
     finally:
         limits.restore_original_limits()
         bar.close()
         _STATE.clear()
-    return Draws(est, std, conv, adm, seed)
+    extra_arr = None
+    if extra is not None:
+        k = next((len(v) for v in ext if v is not None), 0)
+        extra_arr = np.array([np.full(k, np.nan) if v is None else v for v in ext])
+    return Draws(est, std, conv, adm, seed, extra_arr)
 
 
 def _bar(total, enabled):

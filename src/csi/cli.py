@@ -70,14 +70,30 @@ def _simulate(a) -> None:
 
 
 def _fit(a) -> None:
-    from . import sem
+    from . import io, sem
 
     text = Path(a.model).read_text("utf-8")
     data = sem.read_data(a.data)
     sem.check_variables(text, data, a.model, a.data)
+    extra = spec = None
+    if a.codebook:
+        from . import codebook, index
+
+        model = sem.Model(text, data)
+        spec = index.spec(model, text, codebook.load(a.codebook))
+        extra = lambda m, x, X: index.values(m, x, X.mean(axis=0), spec)  # noqa: E731
     result = sem.estimate(text, data, bootstrap=a.bootstrap, seed=a.seed, jobs=a.jobs,
-                          progress=not a.quiet)
+                          progress=not a.quiet, extra=extra)
     sem.write_result(result, a.out)
+    if spec is not None:
+        idx, ipma = index.tables(result, spec, result.data.to_numpy(float), result.extra_draws)
+        w = index.weights(result.model, result.fit.x, spec)
+        prio = index.priorities(ipma, w, result.data, codebook.load(a.codebook))
+        out = Path(a.out)
+        names = ("index.csv", "ipma.csv", "index_weights.csv", "priorities.csv")
+        with io.atomic_outputs(*(out / n for n in names)) as t:
+            for frame, path in zip((idx, ipma, w, prio), t):
+                frame.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
     m = result.measures
     state = "admissible" if m["admissible"] else "NOT ADMISSIBLE"
     print(f"fitted {a.model} to {a.data} (n = {m['n']}): chisq {m['chisq']:.3f}, df {m['df']}, "
@@ -138,6 +154,7 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--seed", type=int, default=20211122)
     f.add_argument("--jobs", type=int, default=1, help="worker processes for the bootstrap")
     f.add_argument("--quiet", action="store_true", help="no progress bar")
+    f.add_argument("--codebook", help="codebook of the data: adds CSI indices and IPMA (index.csv, ipma.csv)")
     f.set_defaults(func=_fit)
 
     k = sub.add_parser("check-codebook", help="check a codebook against the schema")

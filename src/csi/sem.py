@@ -41,6 +41,8 @@ class Result:
     measures: dict
     warnings: list[str] = field(default_factory=list)
     bootstrap: pd.DataFrame | None = None
+    data: pd.DataFrame | None = None          # the complete cases the model was fitted to
+    extra_draws: np.ndarray | None = None     # bootstrap draws of the `extra` statistic
 
 
 def strip_model(text: str) -> tuple[str, list[str]]:
@@ -596,7 +598,7 @@ def complete_cases(data: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 
 def estimate(description: str, data: pd.DataFrame, *, bootstrap: int = 0, seed: int = 0,
-             jobs: int = 1, progress: bool = False) -> Result:
+             jobs: int = 1, progress: bool = False, extra=None) -> Result:
     """Fit a lavaan-syntax model by ML to the complete cases of `data` (listwise, as lavaan).
 
     With bootstrap = B > 0 the CIs in the table are bootstrap percentile CIs (see bootstrap.py).
@@ -616,7 +618,7 @@ def estimate(description: str, data: pd.DataFrame, *, bootstrap: int = 0, seed: 
         from . import bootstrap as bs
 
         draws = bs.run(model, X.to_numpy(float), fit, Layout.of(model, fit.x), bootstrap, seed,
-                       jobs=jobs, progress=progress)
+                       jobs=jobs, progress=progress, extra=extra)
         ci = bs.percentile_table(draws).iloc[table.attrs["layout_order"]].reset_index(drop=True)
         boot = pd.concat([table[["lhs", "op", "rhs", "est"]], ci[["boot_se", "ci_lower", "ci_upper"]],
                           table[["std_all"]], ci[["std_ci_lower", "std_ci_upper"]]], axis=1)
@@ -629,8 +631,8 @@ def estimate(description: str, data: pd.DataFrame, *, bootstrap: int = 0, seed: 
     measures.update(converged=fit.converged, admissible=not warns, warnings=warns + notes,
                     iterations=fit.iterations, max_gradient=fit.grad_norm,
                     ci="bootstrap percentile" if bootstrap else "normal theory (expected information)")
-    result = Result(model=model, n=len(X), fit=fit, estimates=table, measures=measures, warnings=warns)
-    result.bootstrap = boot
+    result = Result(model=model, n=len(X), fit=fit, estimates=table, measures=measures, warnings=warns,
+                    bootstrap=boot, data=X, extra_draws=draws.extra if bootstrap else None)
     return result
 
 
