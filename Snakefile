@@ -12,6 +12,8 @@ validate(config, "config/config.schema.yaml")
 
 include: "rules/common.smk"
 include: "rules/data.smk"
+include: "rules/analysis.smk"
+include: "rules/notebooks.smk"
 
 
 rule all:
@@ -20,4 +22,9 @@ rule all:
             "results/{district}/data/{name}",
             district=DISTRICTS,
             name=["clean.parquet", "exclusions.csv", "flow.json"],
+        ),
+        expand(
+            "results/{district}/notebooks/{nb}.ipynb",
+            district=DISTRICTS,
+            nb=["01_sample", "02_measurement", "03_structural"],
         ),

@@ -1,4 +1,5 @@
 # Helpers shared by the rules (and only here).
+from pathlib import Path
 
 
 def _districts():
@@ -30,3 +31,16 @@ def raw_export(wildcards):
 
 def codebook(wildcards):
     return district(wildcards)["codebook"]
+
+
+def model(wildcards):
+    return district(wildcards).get("model", config["model"])
+
+
+def district_name(wildcards):
+    return district(wildcards).get("name", wildcards.district)
+
+
+def folder_of(name):
+    """params helper: the folder of output `name` (commands that write several files into it)."""
+    return lambda wildcards, output: str(Path(output[name]).parent)

@@ -1,3 +1,16 @@
 """csi: a reproducible customer-satisfaction-index pipeline for social-security service surveys."""
 
 __version__ = "0.1.0"
+
+
+def project_root(start=None):
+    """The folder holding the Snakefile, searched upwards from `start` (default: cwd).
+
+    Notebooks use it so their paths work under papermill and when opened in JupyterLab."""
+    from pathlib import Path
+
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "Snakefile").exists():
+            return folder
+    raise FileNotFoundError(f"no Snakefile in {here} or above: open the notebook inside the project")

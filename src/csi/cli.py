@@ -102,6 +102,51 @@ def _fit(a) -> None:
         print(f"  warning: {w}", file=sys.stderr)
 
 
+def _describe(a) -> None:
+    import pandas as pd
+
+    from . import codebook, describe, io
+
+    cb = codebook.load(a.codebook)
+    data = pd.read_parquet(a.data)
+    out = Path(a.out)
+    tables = {"top_box.csv": describe.top_box(data, cb), "distribution.csv": describe.distribution(data, cb),
+              "options.csv": describe.options(data, cb), "item_stats.csv": describe.item_stats(data, cb),
+              "profile.csv": describe.profile(data, cb)}
+    with io.atomic_outputs(*(out / n for n in tables)) as tmp:
+        for frame, path in zip(tables.values(), tmp):
+            frame.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
+    print(f"described {a.data}: {len(data)} respondents -> {out}", file=sys.stderr)
+
+
+def _measurement(a) -> None:
+    import pandas as pd
+
+    from . import io, psychometrics as pm, sem
+
+    text = Path(a.model).read_text("utf-8")
+    cfa_text = pm.measurement_model(text)
+    data = sem.read_data(a.data)
+    sem.check_variables(cfa_text, data, a.model, a.data)
+    cfa = sem.estimate(cfa_text, data)
+    rel = pm.reliability(cfa, data, cfa_text)
+    constructs = list(rel["construct"])
+    fl = pm.fornell_larcker(cfa, rel, constructs)
+    h, h2 = pm.htmt(data, cfa_text), pm.htmt(data, cfa_text, geometric=True)
+    drivers = a.drivers.split(",") if a.drivers else pm.drivers(text)
+    tables = {"reliability.csv": rel, "fornell_larcker.csv": fl.reset_index(names="construct"),
+              "htmt.csv": h.reset_index(names="construct"), "htmt_verdicts.csv": pm.htmt_verdicts(h, h2),
+              "vif.csv": pm.vif(cfa, data, cfa_text, drivers) if len(drivers) > 1 else
+              pd.DataFrame(columns=["construct", "vif_latent", "vif_composite", "below_3"])}
+    out = Path(a.out)
+    sem.write_result(cfa, a.cfa_out)
+    with io.atomic_outputs(*(out / n for n in tables)) as tmp:
+        for frame, path in zip(tables.values(), tmp):
+            frame.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
+    print(f"measurement model of {a.model}: CFI {cfa.measures['cfi']:.3f}, "
+          f"{'admissible' if cfa.measures['admissible'] else 'NOT ADMISSIBLE'}", file=sys.stderr)
+
+
 def _check_codebook(a) -> None:
     from . import codebook
 
@@ -156,6 +201,21 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--quiet", action="store_true", help="no progress bar")
     f.add_argument("--codebook", help="codebook of the data: adds CSI indices and IPMA (index.csv, ipma.csv)")
     f.set_defaults(func=_fit)
+
+    d = sub.add_parser("describe", help="descriptive tables: top-box rates with CIs, items, profile")
+    d.add_argument("data", help="clean.parquet")
+    d.add_argument("--codebook", required=True)
+    d.add_argument("--out", required=True, help="output folder for the tables")
+    d.set_defaults(func=_describe)
+
+    m = sub.add_parser("measurement", help="CFA of the model's =~ part: reliability, AVE, HTMT, VIF")
+    m.add_argument("model")
+    m.add_argument("data")
+    m.add_argument("--out", required=True, help="output folder for the tables")
+    m.add_argument("--cfa-out", required=True, help="output folder for the CFA estimates and fit")
+    m.add_argument("--drivers", default="",
+                   help="comma-separated driver constructs for VIF (default: exogenous latents of the model)")
+    m.set_defaults(func=_measurement)
 
     k = sub.add_parser("check-codebook", help="check a codebook against the schema")
     k.add_argument("codebook")

@@ -38,6 +38,20 @@ def indicators(description: str) -> dict[str, list[str]]:
     return out
 
 
+def drivers(description: str) -> list[str]:
+    """Exogenous latent predictors of the structural part (the CSI drivers)."""
+    text, _ = sem.strip_model(description)
+    latent = list(indicators(description))
+    lhs, rhs = set(), set()
+    for line in text.splitlines():
+        body = line.split("#")[0]
+        if "~" in body and "=~" not in body and "~~" not in body:
+            left, right = body.split("~", 1)
+            lhs.add(left.strip())
+            rhs |= {t.strip().split("*")[-1].strip() for t in right.split("+")}
+    return [c for c in latent if c in rhs and c not in lhs]
+
+
 def cronbach_alpha(X: np.ndarray) -> float:
     S = np.cov(X, rowvar=False)
     k = S.shape[0]

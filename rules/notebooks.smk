@@ -1,0 +1,76 @@
+# Parameterized notebooks, executed by papermill: the template is an input, the executed copy
+# and its figures are outputs. Every path reaches the notebook as a -p parameter.
+
+
+rule notebook_sample:
+    input:
+        notebook="notebooks/01_sample.ipynb",
+        codebook=codebook,
+        flow=rules.clean.output.flow,
+        top_box=rules.describe.output.top_box,
+        tables=rules.describe.output,
+    output:
+        notebook="results/{district}/notebooks/01_sample.ipynb",
+        figures=expand("results/{{district}}/figures/{name}.{ext}", name=["top_box_by_type", "likert"], ext=["png", "pdf"]),
+    params:
+        title=district_name,
+        tables=lambda w, input: str(Path(input.top_box).parent),
+        figures=lambda w, output: str(Path(output.figures[0]).parent),
+    log:
+        "results/{district}/logs/notebook_01_sample.log",
+    conda:
+        "../environment.yml"
+    shell:
+        "papermill {input.notebook} {output.notebook} -k python3 --cwd . --no-progress-bar"
+        " -p district {wildcards.district} -p title {params.title:q} -p codebook {input.codebook:q}"
+        " -p flow {input.flow} -p tables {params.tables} -p figures {params.figures}"
+        " -p language en > {log} 2>&1"
+
+
+rule notebook_measurement:
+    input:
+        notebook="notebooks/02_measurement.ipynb",
+        codebook=codebook,
+        reliability=rules.measurement.output.reliability,
+        cfa_fit=rules.measurement.output.cfa_fit,
+        tables=rules.measurement.output,
+    output:
+        notebook="results/{district}/notebooks/02_measurement.ipynb",
+        figures=expand("results/{{district}}/figures/htmt.{ext}", ext=["png", "pdf"]),
+    params:
+        title=district_name,
+        tables=lambda w, input: str(Path(input.reliability).parent),
+        cfa=lambda w, input: str(Path(input.cfa_fit).parent),
+        figures=lambda w, output: str(Path(output.figures[0]).parent),
+    log:
+        "results/{district}/logs/notebook_02_measurement.log",
+    conda:
+        "../environment.yml"
+    shell:
+        "papermill {input.notebook} {output.notebook} -k python3 --cwd . --no-progress-bar"
+        " -p district {wildcards.district} -p title {params.title:q} -p codebook {input.codebook:q}"
+        " -p tables {params.tables} -p cfa {params.cfa} -p figures {params.figures}"
+        " -p language en > {log} 2>&1"
+
+
+rule notebook_structural:
+    input:
+        notebook="notebooks/03_structural.ipynb",
+        codebook=codebook,
+        fit=rules.structural.output.fit,
+        model=rules.structural.output,
+    output:
+        notebook="results/{district}/notebooks/03_structural.ipynb",
+        figures=expand("results/{{district}}/figures/{name}.{ext}", name=["path_diagram", "ipma"], ext=["png", "pdf"]),
+    params:
+        title=district_name,
+        model=lambda w, input: str(Path(input.fit).parent),
+        figures=lambda w, output: str(Path(output.figures[0]).parent),
+    log:
+        "results/{district}/logs/notebook_03_structural.log",
+    conda:
+        "../environment.yml"
+    shell:
+        "papermill {input.notebook} {output.notebook} -k python3 --cwd . --no-progress-bar"
+        " -p district {wildcards.district} -p title {params.title:q} -p codebook {input.codebook:q}"
+        " -p model {params.model} -p figures {params.figures} -p language en > {log} 2>&1"

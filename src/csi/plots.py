@@ -1,0 +1,157 @@
+"""Figures (matplotlib/seaborn). Each is saved as PNG and PDF with fixed metadata."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+GROUP_COLORS = {"unit": "#1b6ca8", "individual": "#e07b39", "all": "#444444"}
+plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 200, "font.size": 9, "axes.titlesize": 10,
+                     "svg.hashsalt": "csi", "pdf.fonttype": 42})
+
+
+def save(fig, folder, name: str) -> list[Path]:
+    """Write folder/name.png and folder/name.pdf (no timestamps: same figure, same bytes)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"{name}.png", folder / f"{name}.pdf"]
+    fig.savefig(paths[0], bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(paths[1], bbox_inches="tight", metadata={"CreationDate": None, "Creator": None, "Producer": None})
+    plt.close(fig)
+    return paths
+
+
+def likert(distribution: pd.DataFrame, labels: dict[str, str], title: str = ""):
+    """Diverging stacked bars: negative categories left of zero, the middle split, positive right."""
+    binary = distribution.groupby("item")["code"].nunique() < 3
+    distribution = distribution[~distribution["item"].map(binary)]
+    items = list(dict.fromkeys(distribution["item"]))
+    fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(items) + 1.2))
+    for y, item in enumerate(items):
+        d = distribution[distribution["item"] == item].sort_values("code")
+        lo, hi = int(d["scale_min"].iloc[0]), int(d["scale_max"].iloc[0])
+        k = hi - lo + 1
+        colors = sns.color_palette("RdBu", k)
+        shares = d["share"].to_numpy() * 100
+        mid = (k - 1) / 2
+        left = -shares[: int(np.floor(mid))].sum() - (shares[int(mid)] / 2 if k % 2 else 0)
+        for share, color in zip(shares, colors):
+            ax.barh(y, share, left=left, color=color, edgecolor="white", linewidth=0.4)
+            left += share
+    ax.axvline(0, color="black", linewidth=0.6)
+    ax.set_yticks(range(len(items)), [labels.get(i, i) for i in items])
+    ax.invert_yaxis()
+    ax.set_xlabel("share of respondents (%), negative answers left of 0")
+    ax.set_xlim(-40, 100)
+    handles = [matplotlib.patches.Patch(color=c, label=lab) for c, lab in
+               zip(sns.color_palette("RdBu", 5), ["lowest", "low", "middle", "high", "highest"])]
+    ax.legend(handles=handles, title="answer (5-point; 3-point items: low, middle, high)", ncol=5,
+              loc="upper center", bbox_to_anchor=(0.5, -0.08 - 1.0 / len(items)), frameon=False, fontsize=7.5,
+              title_fontsize=7.5)
+    if title:
+        ax.set_title(title)
+    sns.despine(ax=ax, left=True)
+    return fig
+
+
+def top_box_by_type(top_box: pd.DataFrame, labels: dict[str, str], title: str = ""):
+    """Top-box rate per item for insured units and individuals, with Wilson 95% CIs."""
+    t = top_box.reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(t) + 1.2))
+    for off, g in ((-0.15, "unit"), (0.15, "individual")):
+        y = np.arange(len(t)) + off
+        rate = 100 * t[f"rate_{g}"]
+        err = np.vstack([rate - 100 * t[f"ci_lower_{g}"], 100 * t[f"ci_upper_{g}"] - rate])
+        ax.errorbar(rate, y, xerr=err, fmt="o", ms=4, color=GROUP_COLORS[g], capsize=2,
+                    label={"unit": "insured units", "individual": "insured individuals"}[g])
+    ax.set_yticks(range(len(t)), [labels.get(i, i) for i in t["item"]])
+    ax.invert_yaxis()
+    ax.set_xlabel("top-box share (%), 95% Wilson CI")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08 - 1.0 / len(t)), ncol=2, frameon=False)
+    if title:
+        ax.set_title(title)
+    ax.grid(axis="x", alpha=0.3)
+    sns.despine(ax=ax)
+    return fig
+
+
+def ipma(ipma_table: pd.DataFrame, labels: dict[str, str], title: str = ""):
+    """Importance-performance map with bootstrap CIs and the mean lines that define quadrants."""
+    t = ipma_table
+    fig, ax = plt.subplots(figsize=(5.5, 4.2))
+    xerr = np.vstack([t["importance"] - t["importance_ci_lower"], t["importance_ci_upper"] - t["importance"]])
+    yerr = np.vstack([t["performance"] - t["performance_ci_lower"], t["performance_ci_upper"] - t["performance"]])
+    if np.isfinite(xerr).all():
+        ax.errorbar(t["importance"], t["performance"], xerr=xerr, yerr=yerr, fmt="none",
+                    ecolor="#999999", elinewidth=0.8, capsize=2)
+    ax.scatter(t["importance"], t["performance"], s=40, color="#1b6ca8", zorder=3)
+    for r in t.itertuples():
+        ax.annotate(f"{r.priority}. {labels.get(r.driver, r.driver)}", (r.importance, r.performance),
+                    textcoords="offset points", xytext=(6, 4), fontsize=8)
+    ax.axvline(t["importance"].mean(), color="#bbbbbb", linestyle="--", linewidth=0.8)
+    ax.axhline(t["performance"].mean(), color="#bbbbbb", linestyle="--", linewidth=0.8)
+    ax.set_xlabel("importance: total effect on satisfaction (index points per point)")
+    ax.set_ylabel("performance: index (0-100)")
+    if title:
+        ax.set_title(title)
+    sns.despine(ax=ax)
+    return fig
+
+
+def path_diagram(estimates: pd.DataFrame, labels: dict[str, str], title: str = ""):
+    """Structural model with standardized coefficients (std_all) and R², drawn left to right."""
+    reg = estimates[estimates["op"] == "~"]
+    nodes = list(dict.fromkeys(list(reg["rhs"]) + list(reg["lhs"])))
+    targets = set(reg["lhs"])
+    # layer = longest path from an exogenous node
+    layer = {n: 0 for n in nodes}
+    for _ in nodes:
+        for r in reg.itertuples():
+            layer[r.lhs] = max(layer[r.lhs], layer[r.rhs] + 1)
+    columns: dict[int, list[str]] = {}
+    for n in nodes:
+        columns.setdefault(layer[n], []).append(n)
+    pos = {}
+    for col, members in columns.items():
+        for k, n in enumerate(members):
+            pos[n] = (col * 3.0, -(k - (len(members) - 1) / 2) * 1.4)
+    var = estimates[(estimates["op"] == "~~") & (estimates["lhs"] == estimates["rhs"])].set_index("lhs")
+    latents = set(estimates.loc[estimates["op"] == "=~", "lhs"])
+    fig, ax = plt.subplots(figsize=(2.6 * (max(columns) + 1) + 1, 1.3 * max(len(m) for m in columns.values()) + 1))
+    import textwrap
+
+    for r in reg.itertuples():
+        (x0, y0), (x1, y1) = pos[r.rhs], pos[r.lhs]
+        sig = r.pvalue < 0.05 if pd.notna(r.pvalue) else True
+        skip = layer[r.lhs] - layer[r.rhs] > 1          # would cross a node in between: arc over it
+        rad = -0.35 if skip else 0.0
+        ax.annotate("", xy=(x1 - 0.75, y1), xytext=(x0 + 0.75, y0),
+                    arrowprops=dict(arrowstyle="-|>", color="#333333" if sig else "#999999",
+                                    linestyle="-" if sig else "--", lw=1.2,
+                                    connectionstyle=f"arc3,rad={rad}"))
+        lift = 0.95 if skip else 0.12
+        ax.text((x0 + x1) / 2, (y0 + y1) / 2 + lift, f"{r.std_all:.2f}" + ("" if sig else " (n.s.)"),
+                ha="center", fontsize=8, bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none"))
+    for n, (x, y) in pos.items():
+        latent = n in latents
+        ax.add_patch(matplotlib.patches.Ellipse((x, y), 1.6, 0.85, fc="#e8f0f8", ec="#1b6ca8") if latent else
+                     matplotlib.patches.Rectangle((x - 0.8, y - 0.42), 1.6, 0.84, fc="#f4f4f4", ec="#666666"))
+        text = "\n".join(textwrap.wrap(labels.get(n, n), 18))
+        if n in targets and n in var.index:
+            text += f"\nR² = {1 - var.loc[n, 'std_all']:.2f}"
+        ax.text(x, y, text, ha="center", va="center", fontsize=7)
+    ax.set_xlim(-1, max(x for x, _ in pos.values()) + 1)
+    ys = [y for _, y in pos.values()]
+    ax.set_ylim(min(ys) - 0.8, max(ys) + 1.6)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    return fig
