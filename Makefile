@@ -17,7 +17,7 @@ $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "error: Python >= 3.11 is needed (found $$($(PYTHON) --version))"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check $(UV) 2>&1 | grep -v "^WARNING: Location" || true
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
 	@touch $@
 
@@ -38,11 +38,11 @@ lint: setup
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet $(UV)
-	.lock-venv/bin/uv pip install --quiet --python .lock-venv/bin/python -r requirements.in setuptools
+	.lock-venv/bin/uv pip install --quiet --python .lock-venv/bin/python -r requirements.in "setuptools>=80"
 	{ echo "# Exact pins resolved from requirements.in (make lock). Installed by make setup."; \
-	  .lock-venv/bin/uv pip freeze --python .lock-venv/bin/python | sort -f; } > requirements.lock
+	  .lock-venv/bin/uv pip freeze --python .lock-venv/bin/python | grep -vE '^(uv|pip)==' | sort -f; } > requirements.lock
 	rm -rf .lock-venv
-	@echo "requirements.lock updated: update environment.yml to the same versions (tests check it)."
+	$(PYTHON) scripts/sync_environment_yml.py
 
 clean-results:
 	rm -rf results/*/ .snakemake/log

@@ -39,7 +39,8 @@ def conda_pins():
 def test_environment_yml_matches_lock():
     lock, conda = lock_pins(), conda_pins()
     lines = (ROOT / "requirements.in").read_text().splitlines()
-    top = [norm(x.split("#")[0].strip()) for x in lines if x.split("#")[0].strip()]
+    top = [norm(re.split(r"[=<>~!;\s#]", x.strip(), maxsplit=1)[0]) for x in lines]
+    top = [t for t in top if t]
     assert set(conda) == set(top), "environment.yml must list exactly the packages of requirements.in"
     for name in top:
         assert name in lock, f"{name} is not pinned in requirements.lock"

@@ -133,23 +133,8 @@ def load(path) -> Codebook:
     return Codebook(data, path)
 
 
-def _jsonschema():
-    """Import jsonschema without its optional rfc3987-syntax format checker.
-
-    When installed (jupyter pulls it in), that checker compiles ~40 grammars at import time,
-    seconds per command; codebooks use no URI formats, so it is kept out.
-    """
-    import sys
-
-    if "jsonschema" not in sys.modules:
-        sys.modules.setdefault("rfc3987_syntax", None)
-    import jsonschema
-
-    return jsonschema
-
-
 def check(data, path) -> None:
-    jsonschema = _jsonschema()
+    import jsonschema
 
     validator = jsonschema.Draft202012Validator(schema())
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
