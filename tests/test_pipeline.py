@@ -79,6 +79,20 @@ def test_every_district_gets_model_notebooks_figures_and_tables(run):
             assert len(pd.read_csv(res / "tables" / f"{table}.csv")) > 0
 
 
+def test_templates_run_as_a_reviewer_opens_them(run):
+    """After `make`, each template runs top to bottom from notebooks/ with its default parameters."""
+    import subprocess
+    import sys
+
+    proj, _ = run
+    papermill = Path(sys.executable).parent / "papermill"
+    for nb in sorted((proj / "notebooks").glob("*.ipynb")):
+        out = proj / "results" / f"reviewer_{nb.name}"
+        r = subprocess.run([str(papermill), str(nb), str(out), "-k", "python3", "--cwd", str(proj / "notebooks")],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr[-2000:]
+
+
 def test_published_rates_reproduced_in_the_top_box_table(run):
     """The seed paper's figures, read from the pipeline's own table for district A."""
     proj, _ = run
