@@ -16,8 +16,8 @@ def assert_clean_failure(code, err, paths, *fragments):
     assert "What to do:" in err
     for f in fragments:
         assert f in err, err
-    assert not any(p.exists() for p in paths.values())
-    assert not list(paths["coded"].parent.glob("*")) if paths["coded"].parent.exists() else True
+    out = paths["coded"].parent
+    assert not out.exists() or not any(out.iterdir())   # no output, not even a temporary file
 
 
 def test_valid_export_passes_and_codes_answers(tmp_path, small_rows, cli):
@@ -158,3 +158,17 @@ def test_console_script_exit_code(tmp_path):
                         str(out / "v.json"), "--salt-file", str(tmp_path / "salt")],
                        capture_output=True, text=True)
     assert r.returncode == 1 and "empty.xlsx" in r.stderr and not out.exists()
+
+
+def test_export_without_an_id_column(tmp_path, small_rows, cli):
+    header, rows = small_rows
+    data = yaml.safe_load(CODEBOOK.read_text("utf-8"))
+    data["columns"] = [c for c in data["columns"] if c.get("role") != "id"]
+    book = tmp_path / "noid.yaml"
+    book.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    i = header.index("序号")
+    code, err, paths = cli(write_xlsx(tmp_path / "noid.xlsx", header[:i] + header[i + 1:],
+                                      [r[:i] + r[i + 1:] for r in rows]), book)
+    assert code == 0, err
+    coded = pd.read_parquet(paths["coded"])
+    assert coded["respondent"].notna().all() and coded["respondent"].is_unique

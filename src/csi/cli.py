@@ -75,15 +75,15 @@ def _fit(a) -> None:
     text = Path(a.model).read_text("utf-8")
     data = sem.read_data(a.data)
     sem.check_variables(text, data, a.model, a.data)
+    model = sem.Model(text, data)
     extra = spec = None
     if a.codebook:
         from . import codebook, index
 
-        model = sem.Model(text, data)
         spec = index.spec(model, text, codebook.load(a.codebook))
         extra = lambda m, x, X: index.values(m, x, X.mean(axis=0), spec)  # noqa: E731
     result = sem.estimate(text, data, bootstrap=a.bootstrap, seed=a.seed, jobs=a.jobs,
-                          progress=not a.quiet, extra=extra)
+                          progress=not a.quiet, extra=extra, model=model)
     sem.write_result(result, a.out)
     if spec is not None:
         idx, ipma = index.tables(result, spec, result.data.to_numpy(float), result.extra_draws)

@@ -101,7 +101,6 @@ class Model:
         tokens = re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", text)
         self.order = {v: i for i, v in reversed(list(enumerate(tokens)))}
         self._flat = self._flat_positions()
-        self._d_index = self._derivative_index()
         self._eye_m = np.eye(self.m)
 
     # --- matrices -----------------------------------------------------------------------------
@@ -136,16 +135,6 @@ class Model:
         sigma = A @ P @ A.T + T
         return sigma, dict(B=B, L=L, P=P, T=T, C=C, A=A, M=M)
 
-    def _derivative_index(self):
-        """Per matrix: (param, row, col) of every location, mirrored entries listed separately."""
-        out = {}
-        for k in range(4):
-            r, c, i = self._flat[k]
-            out[k] = (i, r, c)
-        # Lambda and B locations are not symmetric: each contributes X + X' (handled below);
-        # Psi and Theta already list both (i, j) and (j, i) of a covariance.
-        return out
-
     def dsigma(self, x, parts=None) -> np.ndarray:
         """dSigma/dtheta_k for every free parameter: array (k, p, p), vectorized by matrix."""
         if parts is None:
@@ -153,19 +142,19 @@ class Model:
         L, A, M = parts["L"], parts["A"], parts["M"]
         R = M @ L.T                  # inner x observed; also C Psi C' Lambda'
         out = np.zeros((len(x), self.p, self.p))
-        k, i, j = self._d_index[1]   # Lambda[i, j]: e_i R[j] + (e_i R[j])'
+        i, j, k = self._flat[1]   # Lambda[i, j]: e_i R[j] + (e_i R[j])'
         if len(k):
             half = np.zeros((len(k), self.p, self.p))
             half[np.arange(len(k)), i, :] = R[j, :]
             np.add.at(out, k, half + half.transpose(0, 2, 1))
-        k, i, j = self._d_index[0]   # B[i, j]: A[:, i] R[j] + transpose
+        i, j, k = self._flat[0]   # B[i, j]: A[:, i] R[j] + transpose
         if len(k):
             half = A[:, i].T[:, :, None] * R[j, :][:, None, :]
             np.add.at(out, k, half + half.transpose(0, 2, 1))
-        k, i, j = self._d_index[2]   # Psi[i, j] (both triangles listed)
+        i, j, k = self._flat[2]   # Psi[i, j] (both triangles listed)
         if len(k):
             np.add.at(out, k, A[:, i].T[:, :, None] * A[:, j].T[:, None, :])
-        k, i, j = self._d_index[3]   # Theta[i, j] (both triangles listed)
+        i, j, k = self._flat[3]   # Theta[i, j] (both triangles listed)
         if len(k):
             np.add.at(out, (k, i, j), 1.0)
         return out
@@ -598,12 +587,12 @@ def complete_cases(data: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 
 def estimate(description: str, data: pd.DataFrame, *, bootstrap: int = 0, seed: int = 0,
-             jobs: int = 1, progress: bool = False, extra=None) -> Result:
+             jobs: int = 1, progress: bool = False, extra=None, model: Model | None = None) -> Result:
     """Fit a lavaan-syntax model by ML to the complete cases of `data` (listwise, as lavaan).
 
     With bootstrap = B > 0 the CIs in the table are bootstrap percentile CIs (see bootstrap.py).
     """
-    model = Model(description, data)
+    model = model or Model(description, data)
     X = complete_cases(data, model.observed)
     S = sample_cov(X.to_numpy(float))
     fit = model.fit(S)

@@ -190,6 +190,8 @@ def code_answers(text: pd.DataFrame, cb: Codebook, salt: bytes) -> tuple[pd.Data
             out["respondent"] = s.map(lambda v: privacy.pseudonym(v, salt))
         # pii, free_text and unlabelled paradata are not carried forward.
     out.insert(0, "raw_row", out.index.astype("int64"))
+    if "respondent" not in out:  # no id column in the export: pseudonymize the row number
+        out.insert(1, "respondent", [privacy.pseudonym(f"row{r}", salt) for r in out.index])
     out["same_person_as"] = privacy.repeated_submissions(text, cb, out, salt)
     log = pd.DataFrame(recoded, columns=["raw_row", "code", "header", "raw_value", "reason", "action"])
     return out.reset_index(drop=True), log.sort_values(["raw_row", "code"]).reset_index(drop=True)
