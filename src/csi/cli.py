@@ -147,6 +147,24 @@ def _measurement(a) -> None:
           f"{'admissible' if cfa.measures['admissible'] else 'NOT ADMISSIBLE'}", file=sys.stderr)
 
 
+def _invariance(a) -> None:
+    from . import invariance, io, sem
+
+    text = Path(a.model).read_text("utf-8")
+    data = sem.read_data(a.data)
+    if a.group not in data.columns:
+        raise CSIError(f"grouping column {a.group!r} is not in the data", file=a.data, column=a.group,
+                       hint=f"choose one of: {', '.join(map(str, data.columns[:40]))}.")
+    sem.check_variables(text, data, a.model, a.data)
+    table = invariance.invariance(text, data, a.group)
+    out = Path(a.out) / "invariance.csv"
+    with io.atomic_outputs(out) as (tmp,):
+        table.to_csv(tmp, index=False, float_format="%.10g", lineterminator="\n")
+    for r in table.itertuples():
+        print(f"{r.model:10s} chisq {r.chisq:9.3f} df {r.df:4d} CFI {r.cfi:.3f} RMSEA {r.rmsea:.3f} "
+              f"SRMR {r.srmr:.3f}  {r.verdict}", file=sys.stderr)
+
+
 def _check_codebook(a) -> None:
     from . import codebook
 
@@ -216,6 +234,13 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--drivers", default="",
                    help="comma-separated driver constructs for VIF (default: exogenous latents of the model)")
     m.set_defaults(func=_measurement)
+
+    v2 = sub.add_parser("invariance", help="configural / metric / scalar invariance across groups")
+    v2.add_argument("model")
+    v2.add_argument("data")
+    v2.add_argument("--group", required=True, help="grouping column (e.g. resp_type)")
+    v2.add_argument("--out", required=True, help="output folder: invariance.csv")
+    v2.set_defaults(func=_invariance)
 
     k = sub.add_parser("check-codebook", help="check a codebook against the schema")
     k.add_argument("codebook")
