@@ -14,6 +14,7 @@ include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/analysis.smk"
 include: "rules/notebooks.smk"
+include: "rules/compare.smk"
 
 
 rule all:
@@ -28,3 +29,5 @@ rule all:
             district=DISTRICTS,
             nb=["01_sample", "02_measurement", "03_structural"],
         ),
+        expand("results/{district}/model/invariance_respondent_type/invariance.csv", district=DISTRICTS),
+        rules.notebook_districts.output.notebook if len(COMPARED) > 1 else [],

@@ -70,3 +70,21 @@ rule structural:
     shell:
         "csi fit {input.model:q} {input.data} --out {params.out} --codebook {input.codebook:q}"
         " --bootstrap {params.draws} --seed {params.seed} --jobs {threads} --quiet > {log} 2>&1"
+
+
+rule invariance_type:
+    input:
+        data=rules.clean.output.data,
+        model=model,
+        codebook=codebook,
+    output:
+        invariance="results/{district}/model/invariance_respondent_type/invariance.csv",
+    params:
+        out=folder_of("invariance"),
+    log:
+        "results/{district}/logs/invariance_type.log",
+    conda:
+        "../environment.yml"
+    shell:
+        "csi invariance {input.model:q} {input.data} --cfa --codebook {input.codebook:q} --out {params.out}"
+        " > {log} 2>&1"

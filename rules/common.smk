@@ -44,3 +44,14 @@ def district_name(wildcards):
 def folder_of(name):
     """params helper: the folder of output `name` (commands that write several files into it)."""
     return lambda wildcards, output: str(Path(output[name]).parent)
+
+
+def _same_design(d):
+    first = config["districts"][DISTRICTS[0]]
+    entry = config["districts"][d]
+    return entry["codebook"] == first["codebook"] and entry.get("model", config["model"]) == first.get(
+        "model", config["model"]
+    )
+
+
+COMPARED = [d for d in DISTRICTS if _same_design(d)]

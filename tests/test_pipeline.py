@@ -79,6 +79,29 @@ def test_every_district_gets_model_notebooks_figures_and_tables(run):
             assert len(pd.read_csv(res / "tables" / f"{table}.csv")) > 0
 
 
+def test_districts_are_compared(run):
+    """The simulated districts share thresholds and loadings (invariant by construction) and
+    differ in true service quality: the comparison must say so."""
+    proj, _ = run
+    cmp = proj / "results/comparison"
+    inv = pd.read_csv(cmp / "tables/invariance_districts.csv").set_index("model")
+    assert inv.loc["scalar", "verdict"].startswith("scalar invariance holds")
+    league = pd.read_csv(cmp / "tables/league.csv")
+    assert set(league["district"]) == set(DISTRICTS) and league["comparable"].all()
+    sat = league[league["construct"] == "SAT"].set_index("district")["index"]
+    # district B was simulated better on every driver, district C worse
+    assert sat["district_b"] > sat["chengdu_a"] > sat["district_c"]
+    crit = pd.read_csv(cmp / "tables/criterion.csv")
+    assert len(crit) == 14 * len(DISTRICTS) and (crit["criterion"] == 0.9).all()
+    assert (crit["meets"] == (crit["rate"] >= 0.9)).all()
+    nb = json.loads((cmp / "notebooks/04_districts.ipynb").read_text())
+    assert not [o for c in nb["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    for d in DISTRICTS:
+        by_type = pd.read_csv(proj / "results" / d / "model/invariance_respondent_type/invariance.csv")
+        assert by_type["model"].tolist() == ["configural", "metric", "scalar"]
+        assert "does NOT hold" not in by_type.loc[1, "verdict"]   # loadings invariant by construction
+
+
 def test_templates_run_as_a_reviewer_opens_them(run):
     """After `make`, each template runs top to bottom from notebooks/ with its default parameters."""
     import subprocess

@@ -150,8 +150,20 @@ def _measurement(a) -> None:
 def _invariance(a) -> None:
     from . import invariance, io, sem
 
+    from . import codebook, psychometrics
+
     text = Path(a.model).read_text("utf-8")
+    if a.cfa:
+        text = psychometrics.measurement_model(text)
     data = sem.read_data(a.data)
+    if a.group is None:
+        if not a.codebook:
+            raise CSIError("give --group COLUMN, or --codebook to use its respondent_type column")
+        kinds = codebook.load(a.codebook).role("respondent_type")
+        if not kinds:
+            raise CSIError("the codebook has no respondent_type column", file=a.codebook,
+                           hint="give --group COLUMN instead.")
+        a.group = kinds[0].code
     if a.group not in data.columns:
         raise CSIError(f"grouping column {a.group!r} is not in the data", file=a.data, column=a.group,
                        hint=f"choose one of: {', '.join(map(str, data.columns[:40]))}.")
@@ -163,6 +175,23 @@ def _invariance(a) -> None:
     for r in table.itertuples():
         print(f"{r.model:10s} chisq {r.chisq:9.3f} df {r.df:4d} CFI {r.cfi:.3f} RMSEA {r.rmsea:.3f} "
               f"SRMR {r.srmr:.3f}  {r.verdict}", file=sys.stderr)
+
+
+def _compare(a) -> None:
+    from . import codebook, compare, io
+
+    text = Path(a.model).read_text("utf-8")
+    districts = {name: Path(folder) for name, folder in a.district}
+    names = dict(a.title or [])
+    drivers = {k for k, v in codebook.load(a.codebook).constructs.items() if v.get("kind") == "driver"}
+    lg, crit, inv = compare.run(text, districts, names, a.criterion, drivers)
+    out = Path(a.out)
+    tables = {"league.csv": lg, "criterion.csv": crit, "criterion_summary.csv": compare.summary(crit),
+              "invariance_districts.csv": inv}
+    with io.atomic_outputs(*(out / n for n in tables)) as tmp:
+        for frame, path in zip(tables.values(), tmp):
+            frame.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
+    print(f"compared {len(districts)} districts: {lg['note'].iloc[0]}", file=sys.stderr)
 
 
 def _check_codebook(a) -> None:
@@ -238,9 +267,21 @@ def parser() -> argparse.ArgumentParser:
     v2 = sub.add_parser("invariance", help="configural / metric / scalar invariance across groups")
     v2.add_argument("model")
     v2.add_argument("data")
-    v2.add_argument("--group", required=True, help="grouping column (e.g. resp_type)")
+    v2.add_argument("--group", help="grouping column (default: the codebook's respondent_type column)")
+    v2.add_argument("--codebook")
+    v2.add_argument("--cfa", action="store_true", help="test the measurement model (the =~ part) only")
     v2.add_argument("--out", required=True, help="output folder: invariance.csv")
     v2.set_defaults(func=_invariance)
+
+    c2 = sub.add_parser("compare", help="league table, criterion table and invariance across districts")
+    c2.add_argument("--model", required=True)
+    c2.add_argument("--codebook", required=True, help="codebook shared by the districts")
+    c2.add_argument("--district", nargs=2, action="append", required=True, metavar=("NAME", "RESULTS"),
+                    help="a district and its results folder (repeat)")
+    c2.add_argument("--title", nargs=2, action="append", metavar=("NAME", "TEXT"))
+    c2.add_argument("--criterion", type=float, default=0.9, help="top-box share a district should reach")
+    c2.add_argument("--out", required=True)
+    c2.set_defaults(func=_compare)
 
     k = sub.add_parser("check-codebook", help="check a codebook against the schema")
     k.add_argument("codebook")

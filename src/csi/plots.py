@@ -155,3 +155,46 @@ def path_diagram(estimates: pd.DataFrame, labels: dict[str, str], title: str = "
     if title:
         ax.set_title(title)
     return fig
+
+
+def forest(league: pd.DataFrame, construct: str, title: str = ""):
+    """CSI index of one construct per district with bootstrap 95% CIs."""
+    t = league[league["construct"] == construct].sort_values("index")
+    fig, ax = plt.subplots(figsize=(5.5, 0.45 * len(t) + 1.2))
+    y = np.arange(len(t))
+    ax.errorbar(t["index"], y, xerr=np.vstack([t["index"] - t["ci_lower"], t["ci_upper"] - t["index"]]),
+                fmt="o", color="#1b6ca8", capsize=3)
+    import textwrap
+
+    ax.set_yticks(y, ["\n".join(textwrap.wrap(str(n), 28)) for n in t["name"]])
+    ax.set_xlabel(f"{construct} index (0-100), bootstrap 95% CI")
+    if not bool(t["comparable"].iloc[0]):
+        ax.text(0.0, 1.02, "not comparable across districts (see invariance)", transform=ax.transAxes,
+                color="#b22222", fontsize=8)
+    if title:
+        ax.set_title(title)
+    ax.grid(axis="x", alpha=0.3)
+    sns.despine(ax=ax)
+    return fig
+
+
+def criterion_heatmap(crit: pd.DataFrame, labels: dict[str, str], level: float, title: str = ""):
+    """Top-box share per indicator and district; cells below the criterion are marked."""
+    import textwrap
+
+    wide = crit.pivot_table(index="item", columns="name", values="rate", sort=False) * 100
+    wide.columns = ["\n".join(textwrap.wrap(str(c), 16)) for c in wide.columns]
+    fig, ax = plt.subplots(figsize=(1.3 * wide.shape[1] + 3.5, 0.32 * len(wide) + 1.3))
+    sns.heatmap(wide, annot=True, fmt=".0f", cmap=sns.diverging_palette(15, 240, as_cmap=True),
+                center=100 * level, vmin=100 * level - 25, vmax=100, ax=ax,
+                cbar_kws={"label": f"top-box share (%); centre = criterion {level:.0%}"})
+    for (i, j), v in np.ndenumerate(wide.to_numpy()):
+        if v < 100 * level:
+            ax.add_patch(matplotlib.patches.Rectangle((j, i), 1, 1, fill=False, ec="#7a0000", lw=1.2))
+    ax.set_yticklabels([labels.get(t.get_text(), t.get_text()) for t in ax.get_yticklabels()], rotation=0)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.tick_params(axis="x", labelrotation=0, labelsize=7.5)
+    if title:
+        ax.set_title(title)
+    return fig

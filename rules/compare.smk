@@ -1,0 +1,50 @@
+# Comparison of the districts that share a questionnaire and a model.
+
+
+rule compare:
+    input:
+        results=expand("results/{district}/model/index.csv", district=COMPARED),
+        tables=expand("results/{district}/tables/top_box.csv", district=COMPARED),
+        data=expand("results/{district}/data/clean.parquet", district=COMPARED),
+        model=config["districts"][COMPARED[0]].get("model", config["model"]),
+        codebook=config["districts"][COMPARED[0]]["codebook"],
+    output:
+        league="results/comparison/tables/league.csv",
+        criterion="results/comparison/tables/criterion.csv",
+        summary="results/comparison/tables/criterion_summary.csv",
+        invariance="results/comparison/tables/invariance_districts.csv",
+    params:
+        districts=" ".join(f"--district {d} results/{d}" for d in COMPARED),
+        titles=" ".join(f"--title {d} '{config['districts'][d].get('name', d)}'" for d in COMPARED),
+        criterion=config["comparison"]["criterion"],
+        out=folder_of("league"),
+    log:
+        "results/comparison/logs/compare.log",
+    conda:
+        "../environment.yml"
+    shell:
+        "csi compare --model {input.model:q} --codebook {input.codebook:q} {params.districts}"
+        " {params.titles} --criterion {params.criterion} --out {params.out} > {log} 2>&1"
+
+
+rule notebook_districts:
+    input:
+        notebook="notebooks/04_districts.ipynb",
+        codebook=config["districts"][COMPARED[0]]["codebook"],
+        league=rules.compare.output.league,
+        tables=rules.compare.output,
+    output:
+        notebook="results/comparison/notebooks/04_districts.ipynb",
+        figures=expand("results/comparison/figures/{name}.{ext}", name=["forest_satisfaction", "criterion_heatmap"], ext=["png", "pdf"]),
+    params:
+        tables=lambda w, input: str(Path(input.league).parent),
+        figures=lambda w, output: str(Path(output.figures[0]).parent),
+        criterion=config["comparison"]["criterion"],
+    log:
+        "results/comparison/logs/notebook_04_districts.log",
+    conda:
+        "../environment.yml"
+    shell:
+        "papermill {input.notebook} {output.notebook} -k python3 --cwd . --no-progress-bar"
+        " -p codebook {input.codebook:q} -p tables {params.tables} -p figures {params.figures}"
+        " -p criterion {params.criterion} -p language en > {log} 2>&1"
