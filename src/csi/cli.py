@@ -194,6 +194,39 @@ def _compare(a) -> None:
     print(f"compared {len(districts)} districts: {lg['note'].iloc[0]}", file=sys.stderr)
 
 
+def _plan(a) -> None:
+    import pandas as pd
+
+    from . import io, plan, plots, sem
+
+    text = Path(a.model).read_text("utf-8")
+    est = pd.read_csv(a.estimates)
+    try:
+        model, x, layout, sigma = plan.population(text, est)
+    except ValueError as e:
+        raise CSIError(str(e), file=a.estimates, hint="give an estimates.csv of this model "
+                       "(results/<district>/model/estimates.csv) or write population values in that format.") from None
+    ns = sorted({int(v) for v in a.n.split(",")})
+    index_fn = means = None
+    if a.data and a.codebook:
+        from . import codebook, index
+
+        spec = index.spec(model, text, codebook.load(a.codebook), target=a.target)
+        means = sem.complete_cases(sem.read_data(a.data), model.observed).mean().to_numpy()
+        k = spec.constructs.index(a.target)
+        index_fn = lambda m, xx, X: index.values(m, xx, X.mean(axis=0), spec)[k]  # noqa: E731
+    power, width = plan.run(model, x, layout, sigma, ns, a.reps, a.seed, jobs=a.jobs, index_fn=index_fn,
+                            means=means, progress=not a.quiet)
+    out = Path(a.out)
+    names = ["power.csv"] + (["index_ci_width.csv"] if len(width) else [])
+    with io.atomic_outputs(*(out / n for n in names)) as tmp:
+        power.to_csv(tmp[0], index=False, float_format="%.10g", lineterminator="\n")
+        if len(width):
+            width.to_csv(tmp[1], index=False, float_format="%.10g", lineterminator="\n")
+    plots.save(plots.power_curves(power, width), out, "power")
+    print(power.pivot_table(index="path", columns="n", values="power").round(2).to_string(), file=sys.stderr)
+
+
 def _check_codebook(a) -> None:
     from . import codebook
 
@@ -282,6 +315,21 @@ def parser() -> argparse.ArgumentParser:
     c2.add_argument("--criterion", type=float, default=0.9, help="top-box share a district should reach")
     c2.add_argument("--out", required=True)
     c2.set_defaults(func=_compare)
+
+    pl = sub.add_parser("plan", help="Monte Carlo power of each path and index CI width versus n")
+    pl.add_argument("model")
+    pl.add_argument("--estimates", required=True,
+                    help="population values: a fitted district's model/estimates.csv, or your own in that format")
+    pl.add_argument("--n", required=True, help="sample sizes, e.g. 200,400,800")
+    pl.add_argument("--reps", type=int, default=500)
+    pl.add_argument("--seed", type=int, default=20211122)
+    pl.add_argument("--jobs", type=int, default=1)
+    pl.add_argument("--data", help="clean data of the district: item means for the index")
+    pl.add_argument("--codebook", help="with --data: also the expected CI width of the index")
+    pl.add_argument("--target", default="SAT", help="construct whose index CI width is planned")
+    pl.add_argument("--out", required=True)
+    pl.add_argument("--quiet", action="store_true")
+    pl.set_defaults(func=_plan)
 
     k = sub.add_parser("check-codebook", help="check a codebook against the schema")
     k.add_argument("codebook")

@@ -198,3 +198,24 @@ def criterion_heatmap(crit: pd.DataFrame, labels: dict[str, str], level: float, 
     if title:
         ax.set_title(title)
     return fig
+
+
+def power_curves(power: pd.DataFrame, width: pd.DataFrame | None = None):
+    """Power of each structural path versus n (and the index CI width, if planned)."""
+    panels = 2 if width is not None and len(width) else 1
+    fig, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 3.8), squeeze=False)
+    ax = axes[0, 0]
+    for path, g in power.groupby("path", sort=False):
+        ax.plot(g["n"], g["power"], marker="o", label=path)
+    ax.axhline(0.8, color="#999999", linestyle="--", linewidth=0.8)
+    ax.set_xlabel("sample size n")
+    ax.set_ylabel("power (5% two-sided)")
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=7, frameon=False)
+    if panels == 2:
+        ax2 = axes[0, 1]
+        ax2.plot(width["n"], width["expected_ci_width"], marker="o", color="#1b6ca8")
+        ax2.set_xlabel("sample size n")
+        ax2.set_ylabel("expected 95% CI width of the index (points)")
+    fig.tight_layout()
+    return fig

@@ -46,7 +46,11 @@ class Result:
 
 
 def strip_model(text: str) -> tuple[str, list[str]]:
-    """Model text for semopy, and the `:=` definitions it cannot parse."""
+    """Model text for semopy with lavaan's sem() defaults, and the `:=` lines it cannot parse.
+
+    lavaan's auto.cov.y: residuals of endogenous variables that predict nothing else covary;
+    semopy leaves them uncorrelated, so those covariances are added here.
+    """
     keep, defined = [], []
     for line in text.splitlines():
         body = line.split("#")[0].strip()
@@ -54,7 +58,22 @@ def strip_model(text: str) -> tuple[str, list[str]]:
             defined.append(body)
         else:
             keep.append(line)
-    return "\n".join(keep), defined
+    lhs, rhs, declared = [], set(), set()
+    for line in keep:
+        body = line.split("#")[0]
+        if "~~" in body:
+            a, b = body.split("~~")
+            for t in b.split("+"):
+                declared.add(frozenset((a.strip(), t.strip().split("*")[-1].strip())))
+        elif "~" in body and "=~" not in body:
+            a, b = body.split("~", 1)
+            if a.strip() not in lhs:
+                lhs.append(a.strip())
+            rhs |= {t.strip().split("*")[-1].strip() for t in b.split("+")}
+    terminal = [v for v in lhs if v not in rhs]
+    extra = [f"{a} ~~ {b}" for n, a in enumerate(terminal) for b in terminal[n + 1:]
+             if frozenset((a, b)) not in declared]
+    return "\n".join(keep + extra), defined
 
 
 class Model:
@@ -102,6 +121,11 @@ class Model:
         self.order = {v: i for i, v in reversed(list(enumerate(tokens)))}
         self._flat = self._flat_positions()
         self._eye_m = np.eye(self.m)
+        # exogenous observed predictors: their (co)variances are the sample's (lavaan's fixed.x)
+        endogenous = set(self._flat[0][0]) | {i for i in range(self.m) if self.templates[0][i].any()}
+        self.exo = [i for i, v in enumerate(self.inner)
+                    if v in self.observed and v not in self.latent and i not in endogenous]
+        self.exo_obs = [self.observed.index(self.inner[i]) for i in self.exo]
 
     # --- matrices -----------------------------------------------------------------------------
     def _flat_positions(self):
@@ -118,6 +142,11 @@ class Model:
                         rows.append(j), cols.append(i), idx.append(pi)
             out.append((np.array(rows, int), np.array(cols, int), np.array(idx, int)))
         return out
+
+    def fix_x(self, S) -> None:
+        """Set the exogenous observed block of Psi to the sample covariance S (fixed.x)."""
+        if self.exo:
+            self.templates[2][np.ix_(self.exo, self.exo)] = S[np.ix_(self.exo_obs, self.exo_obs)]
 
     def matrices(self, x):
         mats = [t.copy() for t in self.templates]
@@ -205,6 +234,7 @@ class Model:
 
     def refit(self, x0, S, h_inv, tol=GRAD_TOL, max_iter=100) -> tuple[np.ndarray, bool, int]:
         """BFGS from a nearby optimum, starting from its inverse information: a bootstrap refit."""
+        self.fix_x(S)
         logdet_s = np.linalg.slogdet(S)[1]
         x = np.asarray(x0, float).copy()
         f, g = self.obj_grad(x, S, logdet_s)
@@ -235,6 +265,7 @@ class Model:
 
     def fit(self, S, start=None, max_iter=500) -> Fit:
         """Fisher scoring with step halving; falls back to semopy's SLSQP start if needed."""
+        self.fix_x(S)
         logdet_s = np.linalg.slogdet(S)[1]
         tries = [self.start if start is None else np.asarray(start, float)]
         if start is None:
@@ -254,6 +285,7 @@ class Model:
         return best
 
     def _scoring(self, x, S, logdet_s, max_iter, tol=GRAD_TOL * 1e-2) -> Fit:
+        self.fix_x(S)
         f = self.objective(x, S, logdet_s)
         it = 0
         g = H = None
@@ -328,10 +360,16 @@ def _rows(model: Model, x: np.ndarray):
     for i, j in zip(*np.nonzero((model.templates[1] != 0) | _mask(free, 1, model.templates[1].shape))):
         if inner[j] == obs[i] and (1, i, j) not in free:
             continue  # an observed variable standing in for itself in the structural part
-        rows.append((inner[j], "=~", obs[i], 1, i, j, free.get((1, i, j)), mats[1][i, j]))
+        if inner[j] in model.latent:
+            rows.append((inner[j], "=~", obs[i], 1, i, j, free.get((1, i, j)), mats[1][i, j]))
+        else:  # semopy keeps a regression of an observed outcome on an observed predictor in Lambda
+            rows.append((obs[i], "~", inner[j], 1, i, j, free.get((1, i, j)), mats[1][i, j]))
     for (k, i, j), pi in sorted(free.items(), key=lambda t: t[1]):
         if k == 0:
             rows.append((inner[i], "~", inner[j], 0, i, j, pi, mats[0][i, j]))
+    for a, i in enumerate(model.exo):          # fixed.x moments, listed as lavaan does (se 0)
+        for j in model.exo[a:]:
+            rows.append((inner[i], "~~", inner[j], 2, i, j, None, mats[2][i, j]))
     for k, names in ((2, inner), (3, obs)):
         seen = set()
         for (kk, i, j), pi in sorted(free.items(), key=lambda t: t[1]):
@@ -426,7 +464,7 @@ def point_values(model: Model, x: np.ndarray, layout: Layout) -> tuple[np.ndarra
         est, std = [], []
         for lhs, op, rhs, k, i, j, pi in layout.rows:
             e = mats[k][i, j]
-            if op == "=~":
+            if op == "=~" or k == 1:   # loadings, and regressions of observed outcomes (Lambda)
                 s = e * sd_inner[j] / sd_obs[i]
             elif op == "~":
                 s = e * sd_inner[j] / sd_inner[i]
@@ -484,11 +522,15 @@ def fit_measures(model: Model, fit: Fit, S: np.ndarray, n: int) -> dict:
     p = model.p
     sigma = model.implied(fit.x)[0]
     npar = len(fit.x)
-    df = p * (p + 1) // 2 - npar
+    k = len(model.exo_obs)                 # fixed.x: the covariates' moments are not modelled
+    df = p * (p + 1) // 2 - npar - k * (k + 1) // 2
     chisq = n * fit.fmin
-    # baseline (independence) model: diagonal Sigma = diag(S)
-    chisq_b = n * (np.log(np.diag(S)).sum() - np.linalg.slogdet(S)[1])
-    df_b = p * (p + 1) // 2 - p
+    # baseline: independent outcomes, covariates keep their observed covariance
+    base = np.diag(np.diag(S))
+    if k:
+        base[np.ix_(model.exo_obs, model.exo_obs)] = S[np.ix_(model.exo_obs, model.exo_obs)]
+    chisq_b = n * (np.linalg.slogdet(base)[1] - np.linalg.slogdet(S)[1])
+    df_b = p * (p + 1) // 2 - (p - k) - k * (k + 1) // 2
     d, d_b = max(chisq - df, 0.0), max(chisq_b - df_b, 0.0)
     cfi = 1.0 - d / max(d, d_b) if max(d, d_b) > 0 else 1.0
     tli = ((chisq_b / df_b) - (chisq / df)) / ((chisq_b / df_b) - 1.0) if df > 0 else 1.0
@@ -499,8 +541,15 @@ def fit_measures(model: Model, fit: Fit, S: np.ndarray, n: int) -> dict:
     srmr = float(np.sqrt(np.mean(resid[np.tril_indices(p)] ** 2)))
     V = np.linalg.inv(sigma)
     VS = V @ S
-    gfi = 1.0 - np.trace((VS - np.eye(p)) @ (VS - np.eye(p))) / np.trace(VS @ VS)
+    VE = V @ (S - sigma)
+    S0 = S.copy()                          # as lavaan: the covariates' own moments do not count
+    S0[np.ix_(model.exo_obs, model.exo_obs)] = 0.0
+    VS0 = V @ S0
+    gfi = 1.0 - np.trace(VE @ VE) / np.trace(VS0 @ VS0)
     logl = -0.5 * n * (p * np.log(2 * np.pi) + np.linalg.slogdet(sigma)[1] + np.trace(VS))
+    if k:  # likelihood conditional on the covariates, as lavaan reports it with fixed.x
+        Sxx = S[np.ix_(model.exo_obs, model.exo_obs)]
+        logl -= -0.5 * n * (k * np.log(2 * np.pi) + np.linalg.slogdet(Sxx)[1] + k)
     return {
         "npar": npar, "chisq": float(chisq), "df": int(df),
         "pvalue": float(stats.chi2.sf(chisq, df)) if df > 0 else float("nan"),
@@ -515,7 +564,7 @@ def fit_measures(model: Model, fit: Fit, S: np.ndarray, n: int) -> dict:
 def _rmsea_ci(chisq, df, n, level=0.90):
     """RMSEA confidence interval from the non-central chi-square (as lavaan)."""
     if df <= 0:
-        return float("nan"), float("nan")
+        return 0.0, 0.0   # as lavaan: a saturated model has no RMSEA interval
     a = (1 - level) / 2
 
     def ncp_for(prob):

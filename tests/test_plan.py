@@ -1,0 +1,58 @@
+"""Planning: Monte Carlo power against the closed form for a single regression path."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from csi import plan
+
+
+def closed_form_power(beta, n, var_x=1.0, var_e=1.0):
+    """Wald test of a regression slope: z = beta / SE, SE = sqrt(var_e / (n var_x))."""
+    delta = beta * np.sqrt(n * var_x / var_e)
+    return stats.norm.cdf(delta - 1.959964) + stats.norm.cdf(-delta - 1.959964)
+
+
+@pytest.mark.parametrize("beta", [0.10, 0.20])
+def test_power_of_one_path_matches_the_closed_form(beta):
+    est = pd.DataFrame({"lhs": ["y", "x", "y"], "op": ["~", "~~", "~~"], "rhs": ["x", "x", "y"],
+                        "est": [beta, 1.0, 1.0]})
+    model, x, layout, sigma = plan.population("y ~ x", est)
+    assert np.allclose(sigma, [[1 + beta ** 2, beta], [beta, 1]])   # (y, x): the population as given
+    power, _ = plan.run(model, x, layout, sigma, [100, 400], reps=400, seed=5, jobs=1, progress=False)
+    for row in power.itertuples():
+        expected = closed_form_power(beta, row.n)
+        mc_se = np.sqrt(expected * (1 - expected) / row.reps)
+        assert abs(row.power - expected) <= 3.5 * mc_se + 0.01, (row.n, row.power, expected)
+
+
+def test_same_seed_same_results_for_any_worker_count():
+    est = pd.DataFrame({"lhs": ["y", "x", "y"], "op": ["~", "~~", "~~"], "rhs": ["x", "x", "y"],
+                        "est": [0.15, 1.0, 1.0]})
+    model, x, layout, sigma = plan.population("y ~ x", est)
+    a, _ = plan.run(model, x, layout, sigma, [150], reps=60, seed=2, jobs=1, progress=False)
+    b, _ = plan.run(model, x, layout, sigma, [150], reps=60, seed=2, jobs=2, progress=False)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_plan_command_on_the_default_model(tmp_path):
+    """From district A's fixture data and a fit of it: power rises with n and the index CI
+    narrows like 1/sqrt(n) (the sampling SD of a mean-based statistic)."""
+    from csi import sem
+    from csi.cli import main
+
+    from conftest import CODEBOOK, ROOT
+
+    fix = ROOT / "tests/fixtures/lavaan"
+    model = ROOT / "data/models/csi_government.lavaan"
+    sem.write_result(sem.estimate(model.read_text(), pd.read_csv(fix / "chengdu_a.csv")), tmp_path / "fit")
+    assert main(["plan", str(model), "--estimates", str(tmp_path / "fit/estimates.csv"), "--n", "150,600",
+                 "--reps", "80", "--data", str(fix / "chengdu_a.csv"), "--codebook", str(CODEBOOK),
+                 "--out", str(tmp_path / "plan"), "--quiet"]) == 0
+    power = pd.read_csv(tmp_path / "plan/power.csv").pivot_table(index="path", columns="n", values="power")
+    assert (power[600] >= power[150] - 0.05).all() and power.loc["TRU ~ SAT", 600] == 1.0
+    width = pd.read_csv(tmp_path / "plan/index_ci_width.csv").set_index("n")["expected_ci_width"]
+    ratio = (width[150] * np.sqrt(150)) / (width[600] * np.sqrt(600))
+    assert 0.75 < ratio < 1.33, ratio
+    assert (tmp_path / "plan/power.png").exists()
