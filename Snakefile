@@ -29,5 +29,8 @@ rule all:
             district=DISTRICTS,
             nb=["01_sample", "02_measurement", "03_structural"],
         ),
-        expand("results/{district}/model/invariance_respondent_type/invariance.csv", district=DISTRICTS),
+        expand(
+            "results/{district}/model/invariance_respondent_type/invariance.csv",
+            district=[d for d in DISTRICTS if has_respondent_type(d)],
+        ),
         rules.notebook_districts.output.notebook if len(COMPARED) > 1 else [],

@@ -62,6 +62,7 @@ rule structural:
         out=folder_of("fit"),
         draws=config["bootstrap"],
         seed=config["seed"],
+        target=satisfaction,
     threads: 2
     log:
         "results/{district}/logs/structural.log",
@@ -69,7 +70,8 @@ rule structural:
         "../environment.yml"
     shell:
         "csi fit {input.model:q} {input.data} --out {params.out} --codebook {input.codebook:q}"
-        " --bootstrap {params.draws} --seed {params.seed} --jobs {threads} --quiet > {log} 2>&1"
+        " --target {params.target} --bootstrap {params.draws} --seed {params.seed} --jobs {threads}"
+        " --quiet > {log} 2>&1"
 
 
 rule invariance_type:

@@ -37,6 +37,18 @@ def model(wildcards):
     return district(wildcards).get("model", config["model"])
 
 
+def satisfaction(wildcards):
+    return district(wildcards).get("satisfaction", config["satisfaction"])
+
+
+def has_respondent_type(name):
+    """Does this district's codebook have a respondent_type column (for invariance by type)?"""
+    import yaml
+
+    book = yaml.safe_load(Path(config["districts"][name]["codebook"]).read_text(encoding="utf-8"))
+    return any(c.get("role") == "respondent_type" for c in book["columns"])
+
+
 def district_name(wildcards):
     return district(wildcards).get("name", wildcards.district)
 

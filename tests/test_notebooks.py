@@ -10,12 +10,13 @@ from conftest import ROOT
 
 
 def rules_with_notebooks():
-    text = (ROOT / "rules/notebooks.smk").read_text()
+    text = "\n".join(p.read_text() for p in sorted((ROOT / "rules").glob("*.smk")))
     for block in re.split(r"\n(?=rule )", text):
         m = re.match(r"rule (\w+):", block)
-        if not m:
+        nb = re.search(r'notebook="(notebooks/[^"]+\.ipynb)"', block)
+        if not m or not nb:
             continue
-        nb = re.search(r'notebook="(notebooks/[^"]+\.ipynb)"', block).group(1)
+        nb = nb.group(1)
         passed = set(re.findall(r"-p (\w+) ", block))
         yield m.group(1), nb, passed
 

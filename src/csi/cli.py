@@ -80,7 +80,7 @@ def _fit(a) -> None:
     if a.codebook:
         from . import codebook, index
 
-        spec = index.spec(model, text, codebook.load(a.codebook))
+        spec = index.spec(model, text, codebook.load(a.codebook), target=a.target)
         extra = lambda m, x, X: index.values(m, x, X.mean(axis=0), spec)  # noqa: E731
     result = sem.estimate(text, data, bootstrap=a.bootstrap, seed=a.seed, jobs=a.jobs,
                           progress=not a.quiet, extra=extra, model=model)
@@ -280,6 +280,7 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--jobs", type=int, default=1, help="worker processes for the bootstrap")
     f.add_argument("--quiet", action="store_true", help="no progress bar")
     f.add_argument("--codebook", help="codebook of the data: adds CSI indices and IPMA (index.csv, ipma.csv)")
+    f.add_argument("--target", default="SAT", help="the satisfaction construct (target of the IPMA)")
     f.set_defaults(func=_fit)
 
     d = sub.add_parser("describe", help="descriptive tables: top-box rates with CIs, items, profile")

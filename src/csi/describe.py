@@ -8,7 +8,14 @@ from statsmodels.stats.proportion import proportion_confint, test_proportions_2i
 
 from .codebook import Codebook
 
-GROUPS = ("unit", "individual")
+
+
+def groups(cb: Codebook) -> tuple[str | None, list[str]]:
+    """The respondent-type column and its groups (in codebook order), or (None, [])."""
+    cols = cb.role("respondent_type")
+    if not cols:
+        return None, []
+    return cols[0].code, list(dict.fromkeys(cols[0].value_labels.values()))
 
 
 def wilson(k, n, alpha=0.05):
@@ -25,9 +32,10 @@ def _rate(x: pd.Series, top) -> tuple[int, int, float, float, float]:
     return n, k, (k / n if n else np.nan), lo, hi
 
 
-def top_box(data: pd.DataFrame, cb: Codebook, group: str = "resp_type") -> pd.DataFrame:
+def top_box(data: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
     """Share in the top box (satisfied / aware / yes) per item: overall and by respondent type,
-    Wilson 95% CIs, and a two-sided score test of the unit-vs-individual difference."""
+    Wilson 95% CIs, and (two types) a two-sided score test of their difference."""
+    group, levels = groups(cb)
     rows = []
     for col in cb.items:
         scale = cb.scales[col.scale]
@@ -36,19 +44,17 @@ def top_box(data: pd.DataFrame, cb: Codebook, group: str = "resp_type") -> pd.Da
         n, k, p, lo, hi = _rate(data[col.code], scale.top_box)
         rec.update(n=n, rate=p, ci_lower=lo, ci_upper=hi)
         counts = {}
-        for g in GROUPS:
+        for g in levels:
             n_g, k_g, p_g, lo_g, hi_g = _rate(data.loc[data[group] == g, col.code], scale.top_box)
             rec.update({f"n_{g}": n_g, f"rate_{g}": p_g, f"ci_lower_{g}": lo_g, f"ci_upper_{g}": hi_g})
             counts[g] = (k_g, n_g)
-        (k1, n1), (k2, n2) = counts["unit"], counts["individual"]
-        rec["diff"] = rec["rate_unit"] - rec["rate_individual"]
-        if min(n1, n2) > 0 and 0 < k1 + k2 < n1 + n2:
-            res = test_proportions_2indep(k1, n1, k2, n2, method="score")
-            rec["p_value"] = float(res.pvalue)
-        else:
-            rec["p_value"] = np.nan
+        if len(levels) == 2:
+            (k1, n1), (k2, n2) = counts[levels[0]], counts[levels[1]]
+            rec["diff"] = rec[f"rate_{levels[0]}"] - rec[f"rate_{levels[1]}"]
+            ok = min(n1, n2) > 0 and 0 < k1 + k2 < n1 + n2
+            rec["p_value"] = float(test_proportions_2indep(k1, n1, k2, n2, method="score").pvalue) if ok else np.nan
         rows.append(rec)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=list(rows[0]) if rows else None)
 
 
 def distribution(data: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
@@ -66,15 +72,16 @@ def distribution(data: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def options(data: pd.DataFrame, cb: Codebook, group: str = "resp_type") -> pd.DataFrame:
+def options(data: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
     """Shares of multi-select options (channels used, information channels, ...) with CIs."""
+    group, levels = groups(cb)
     rows = []
     for col in cb.columns:
         if not col.question:
             continue
         rec = {"question": col.question, "option": col.code, "role": col.role,
                "label_en": col.label["en"], "label_zh": col.label["zh"]}
-        for g, d in [("all", data)] + [(g, data[data[group] == g]) for g in GROUPS]:
+        for g, d in [("all", data)] + [(g, data[data[group] == g]) for g in levels]:
             n, k, p, lo, hi = _rate(d[col.code].astype("float"), [1])
             suffix = "" if g == "all" else f"_{g}"
             rec.update({f"n{suffix}": n, f"rate{suffix}": p, f"ci_lower{suffix}": lo, f"ci_upper{suffix}": hi})

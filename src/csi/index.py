@@ -38,6 +38,12 @@ class Spec:
 
 def spec(model: sem.Model, description: str, cb: Codebook, target: str = "SAT") -> Spec:
     items = {c: [model.observed.index(i) for i in its] for c, its in indicators(description).items()}
+    if target not in items:
+        from .errors import CSIError
+
+        raise CSIError(f"satisfaction construct {target!r} is not a factor of the model "
+                       f"(factors: {', '.join(items)})", hint="set `satisfaction:` in config/config.yaml "
+                       "(or --target) to the model's satisfaction factor.")
     lo = np.array([cb.scale_of(v).min if v in cb.by_code and cb.by_code[v].scale else np.nan
                    for v in model.observed], float)
     hi = np.array([cb.scale_of(v).max if v in cb.by_code and cb.by_code[v].scale else np.nan

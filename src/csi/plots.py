@@ -12,7 +12,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-GROUP_COLORS = {"unit": "#1b6ca8", "individual": "#e07b39", "all": "#444444"}
+GROUP_COLORS = {"unit": "#1b6ca8", "individual": "#e07b39", "": "#444444"}
 plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 200, "font.size": 9, "axes.titlesize": 10,
                      "svg.hashsalt": "csi", "pdf.fonttype": 42})
 
@@ -62,19 +62,23 @@ def likert(distribution: pd.DataFrame, labels: dict[str, str], title: str = ""):
 
 
 def top_box_by_type(top_box: pd.DataFrame, labels: dict[str, str], title: str = ""):
-    """Top-box rate per item for insured units and individuals, with Wilson 95% CIs."""
+    """Top-box rate per item for each respondent type (overall if none), with Wilson 95% CIs."""
     t = top_box.reset_index(drop=True)
+    groups = [c[len("rate_"):] for c in t.columns if c.startswith("rate_")] or [""]
     fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(t) + 1.2))
-    for off, g in ((-0.15, "unit"), (0.15, "individual")):
-        y = np.arange(len(t)) + off
-        rate = 100 * t[f"rate_{g}"]
-        err = np.vstack([rate - 100 * t[f"ci_lower_{g}"], 100 * t[f"ci_upper_{g}"] - rate])
-        ax.errorbar(rate, y, xerr=err, fmt="o", ms=4, color=GROUP_COLORS[g], capsize=2,
-                    label={"unit": "insured units", "individual": "insured individuals"}[g])
+    colors = sns.color_palette("deep", max(len(groups), 1))
+    for k, g in enumerate(groups):
+        suffix = f"_{g}" if g else ""
+        y = np.arange(len(t)) + (k - (len(groups) - 1) / 2) * 0.3 / max(len(groups) - 1, 1)
+        rate = 100 * t[f"rate{suffix}"]
+        err = np.vstack([rate - 100 * t[f"ci_lower{suffix}"], 100 * t[f"ci_upper{suffix}"] - rate])
+        ax.errorbar(rate, y, xerr=err, fmt="o", ms=4, color=GROUP_COLORS.get(g, colors[k]), capsize=2,
+                    label=labels.get(g, g or "all respondents"))
     ax.set_yticks(range(len(t)), [labels.get(i, i) for i in t["item"]])
     ax.invert_yaxis()
     ax.set_xlabel("top-box share (%), 95% Wilson CI")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08 - 1.0 / len(t)), ncol=2, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08 - 1.0 / len(t)), ncol=max(len(groups), 1),
+              frameon=False)
     if title:
         ax.set_title(title)
     ax.grid(axis="x", alpha=0.3)
