@@ -227,6 +227,16 @@ def _plan(a) -> None:
     print(power.pivot_table(index="path", columns="n", values="power").round(2).to_string(), file=sys.stderr)
 
 
+def _scaffold(a) -> None:
+    from . import io, scaffold
+
+    if Path(a.out).exists() and not a.force:
+        raise CSIError("the codebook exists already", file=a.out, hint="choose another --out or add --force.")
+    raw = io.read_raw(a.raw, encoding=a.encoding)
+    todos = scaffold.write(scaffold.draft(raw), a.out)
+    print(f"drafted {a.out} from {a.raw}: {len(raw.columns)} columns, {todos} TODO(s) to fill in", file=sys.stderr)
+
+
 def _check_codebook(a) -> None:
     from . import codebook
 
@@ -331,6 +341,13 @@ def parser() -> argparse.ArgumentParser:
     pl.add_argument("--out", required=True)
     pl.add_argument("--quiet", action="store_true")
     pl.set_defaults(func=_plan)
+
+    sc = sub.add_parser("scaffold-codebook", help="draft a codebook from a raw export (fill in the TODOs)")
+    sc.add_argument("raw")
+    sc.add_argument("--out", required=True)
+    sc.add_argument("--encoding", default=None, help="text encoding of a CSV export (default UTF-8)")
+    sc.add_argument("--force", action="store_true", help="overwrite an existing file")
+    sc.set_defaults(func=_scaffold)
 
     k = sub.add_parser("check-codebook", help="check a codebook against the schema")
     k.add_argument("codebook")
