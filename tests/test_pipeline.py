@@ -11,7 +11,9 @@ import yaml
 from conftest import ROOT, project_copy, snakemake
 
 pytestmark = pytest.mark.slow
-DISTRICTS = list(yaml.safe_load((ROOT / "config/config.yaml").read_text())["districts"])
+CONFIG = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+DISTRICTS = list(CONFIG["districts"])
+COMPARED = [d for d in DISTRICTS if CONFIG["districts"][d]["codebook"] == CONFIG["districts"][DISTRICTS[0]]["codebook"]]
 
 
 def sha(p: Path) -> str:
@@ -43,6 +45,7 @@ def test_dry_run_plans_every_district(tmp_path):
     for rule in ("describe", "measurement", "structural", "notebook_sample", "notebook_measurement",
                  "notebook_structural"):
         assert counts[rule] == str(len(DISTRICTS)), rule
+    assert counts["compare"] == "1" and counts["invariance_type"] == str(len(COMPARED))
 
 
 def test_every_district_gets_its_data_outputs(run):
@@ -87,16 +90,16 @@ def test_districts_are_compared(run):
     inv = pd.read_csv(cmp / "tables/invariance_districts.csv").set_index("model")
     assert inv.loc["scalar", "verdict"].startswith("scalar invariance holds")
     league = pd.read_csv(cmp / "tables/league.csv")
-    assert set(league["district"]) == set(DISTRICTS) and league["comparable"].all()
+    assert set(league["district"]) == set(COMPARED) and league["comparable"].all()
     sat = league[league["construct"] == "SAT"].set_index("district")["index"]
     # district B was simulated better on every driver, district C worse
     assert sat["district_b"] > sat["chengdu_a"] > sat["district_c"]
     crit = pd.read_csv(cmp / "tables/criterion.csv")
-    assert len(crit) == 14 * len(DISTRICTS) and (crit["criterion"] == 0.9).all()
+    assert len(crit) == 14 * len(COMPARED) and (crit["criterion"] == 0.9).all()
     assert (crit["meets"] == (crit["rate"] >= 0.9)).all()
     nb = json.loads((cmp / "notebooks/04_districts.ipynb").read_text())
     assert not [o for c in nb["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
-    for d in DISTRICTS:
+    for d in COMPARED:
         by_type = pd.read_csv(proj / "results" / d / "model/invariance_respondent_type/invariance.csv")
         assert by_type["model"].tolist() == ["configural", "metric", "scalar"]
         assert "does NOT hold" not in by_type.loc[1, "verdict"]   # loadings invariant by construction
@@ -146,19 +149,23 @@ def test_raw_data_is_never_modified(run):
     assert before == {p: sha(p) for p in (proj / "data/raw").rglob("*") if p.is_file()}
     for d in DISTRICTS:
         flow = json.loads((proj / "results" / d / "data/flow.json").read_text())
-        assert flow["raw_sha256"] == sha(ROOT / "data/raw" / d / "export.xlsx")
+        assert flow["raw_sha256"] == sha(ROOT / CONFIG["districts"][d]["raw"])
 
 
 def test_no_personal_data_under_results(run):
-    from csi import io
+    from csi import codebook, io
 
     proj, _ = run
     names, tokens = set(), set()
-    for d in DISTRICTS:
-        raw = io.read_raw(ROOT / "data/raw" / d / "export.xlsx")
-        names |= set(raw["30. 您的姓名："])
-        tokens |= set(raw["31. 您的手机号码："]) | set(raw["32. 您的身份证号码："])
-        tokens |= {ip.split("(")[0] for ip in raw["来自IP"]}
+    for d, entry in CONFIG["districts"].items():
+        cb = codebook.load(ROOT / entry["codebook"])
+        raw = io.read_raw(ROOT / entry["raw"], encoding=entry.get("encoding"))
+        for col in cb.role("pii"):
+            values = {str(v) for v in raw[col.header].dropna()}
+            if col.code == "name":
+                names |= values
+            else:
+                tokens |= {v.split("(")[0] for v in values}
     assert len(tokens) > 3000 and len(names) > 500
     files = [p for p in (proj / "results").rglob("*") if p.is_file()]
     assert files
@@ -167,6 +174,8 @@ def test_no_personal_data_under_results(run):
             frame = pd.read_parquet(p)
             cells = {str(v) for v in frame.astype(str).to_numpy().ravel()} | set(frame.columns)
             text = "\n".join(cells)
+        elif p.suffix in (".png", ".pdf"):
+            continue
         else:
             text = p.read_text("utf-8", errors="replace")
             cells = set(text.replace(",", "\n").replace('"', "\n").split("\n"))
@@ -195,3 +204,31 @@ def test_a_failing_district_leaves_no_outputs(tmp_path):
     log = (proj / "results/broken/logs/validate.log").read_text()
     assert "export.csv" in log and "What to do:" in log
     assert not (proj / "results/broken/data").exists() or not any((proj / "results/broken/data").iterdir())
+
+
+def test_a_second_questionnaire_runs_with_no_code_change(run):
+    """county_x: another platform's GB18030 CSV, 1-10 scores exported as numbers, no respondent
+    type, other constructs and model; added through data, codebook, model and config only."""
+    proj, _ = run
+    res = proj / "results/county_x"
+    truth = json.loads((ROOT / "data/raw/county_x/truth.json").read_text())
+    flow = json.loads((res / "data/flow.json").read_text())
+    assert flow["kept"] == truth["n_genuine"]
+    assert {s["step"]: s["excluded"] for s in flow["steps"]}["duplicate"] == 10
+    est = pd.read_csv(res / "model/estimates.csv").set_index(["lhs", "op", "rhs"])
+    for src, beta in truth["structural"]["CS"].items():          # known simulated paths
+        assert abs(est.loc[("CS", "~", src), "std_all"] - beta) < 0.12
+    assert abs(est.loc[("LOY", "~", "CS"), "std_all"] - truth["structural"]["LOY"]["CS"]) < 0.08
+    assert set(pd.read_csv(res / "model/index.csv")["construct"]) == {"ACC", "STF", "DIG", "CS", "LOY"}
+    assert not (res / "model/invariance_respondent_type").exists()
+    league = pd.read_csv(proj / "results/comparison/tables/league.csv")
+    assert "county_x" not in set(league["district"])            # another design: not compared
+
+
+def test_county_generator_is_byte_identical(tmp_path):
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, str(ROOT / "scripts/simulate_county_survey.py"), str(tmp_path)], check=True)
+    for name in ("export.csv", "truth.json"):
+        assert sha(tmp_path / name) == sha(ROOT / "data/raw/county_x" / name), name

@@ -54,7 +54,7 @@ def top_box(data: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
             ok = min(n1, n2) > 0 and 0 < k1 + k2 < n1 + n2
             rec["p_value"] = float(test_proportions_2indep(k1, n1, k2, n2, method="score").pvalue) if ok else np.nan
         rows.append(rec)
-    return pd.DataFrame(rows, columns=list(rows[0]) if rows else None)
+    return pd.DataFrame(rows)
 
 
 def distribution(data: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
@@ -86,7 +86,9 @@ def options(data: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
             suffix = "" if g == "all" else f"_{g}"
             rec.update({f"n{suffix}": n, f"rate{suffix}": p, f"ci_lower{suffix}": lo, f"ci_upper{suffix}": hi})
         rows.append(rec)
-    return pd.DataFrame(rows)
+    columns = ["question", "option", "role", "label_en", "label_zh"] + [
+        f"{k}{sfx}" for sfx in [""] + [f"_{g}" for g in levels] for k in ("n", "rate", "ci_lower", "ci_upper")]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def item_stats(data: pd.DataFrame, cb: Codebook) -> pd.DataFrame:

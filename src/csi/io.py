@@ -99,8 +99,8 @@ def _read_csv(path: Path, encoding: str | None):
         what = "looks GBK/GB18030-encoded (Excel on Chinese Windows)" if looks_gbk else "is not valid text"
         raise CSIError(f"the file is not {enc.upper()} text: it {what}; first bad byte on line {line}",
                        file=path, row=line,
-                       hint="re-save it as 'CSV UTF-8', or set `encoding: gb18030` for this "
-                            "district in config/config.yaml.") from None
+                       hint="re-save it as 'CSV UTF-8', or give its encoding: `encoding: gb18030` "
+                            "for this district in config/config.yaml (or --encoding gb18030).") from None
     if not text.strip():
         raise CSIError("the file holds no data (only blank space)", file=path,
                        hint="export the survey again; the download may have failed.")

@@ -31,8 +31,9 @@ KNOWN_SCALES = {
     "yesno": ({"是": 1, "否": 0}, [1]),
 }
 MISSING = ["(跳过)", "(空)", "-3", "99", "-2"]
-PII_WORDS = ("姓名", "名字", "手机", "电话", "身份证", "证件", "IP", "地址", "邮箱", "微信号", "QQ")
-IDENTITY_WORDS = ("手机", "电话", "身份证", "证件")
+PII_WORDS = ("姓名", "名字", "手机号", "电话号", "联系电话", "联系方式", "身份证", "证件号", "IP",
+             "住址", "地址", "邮箱", "微信号", "QQ号")
+IDENTITY_WORDS = ("手机号", "电话", "身份证", "证件号")
 ID_WORDS = ("序号", "编号", "答卷编号", "ID")
 PHONE = re.compile(r"^1[3-9]\d{9}$")
 ID_CARD = re.compile(r"^\d{17}[\dXx]$")
@@ -41,7 +42,8 @@ OPTION = re.compile(r"^(?P<q>.+?)[:：](?P<o>[^:：]+)$")
 
 def _role_guess(header: str, values: pd.Series) -> str | None:
     text = values.dropna().astype(str)
-    if any(w in header for w in PII_WORDS) and not any(w in header for w in ID_WORDS[:2]):
+    # a personal-data header, unless the answers are a handful of ratings or labels
+    if any(w in header for w in PII_WORDS) and text.nunique() > 12:
         return "pii"
     if len(text) and (text.str.match(PHONE).mean() > 0.9 or text.str.match(ID_CARD).mean() > 0.9):
         return "pii"
