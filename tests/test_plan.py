@@ -46,10 +46,13 @@ def test_plan_command_on_the_default_model(tmp_path):
 
     fix = ROOT / "tests/fixtures/lavaan"
     model = ROOT / "data/models/csi_government.lavaan"
-    sem.write_result(sem.estimate(model.read_text(), pd.read_csv(fix / "chengdu_a.csv")), tmp_path / "fit")
-    assert main(["plan", str(model), "--estimates", str(tmp_path / "fit/estimates.csv"), "--n", "150,600",
-                 "--reps", "80", "--data", str(fix / "chengdu_a.csv"), "--codebook", str(CODEBOOK),
-                 "--out", str(tmp_path / "plan"), "--quiet"]) == 0
+    district = tmp_path / "results/a"          # laid out as a fitted district's results
+    data = pd.read_csv(fix / "chengdu_a.csv")
+    (district / "data").mkdir(parents=True)
+    data.to_parquet(district / "data/clean.parquet")
+    sem.write_result(sem.estimate(model.read_text(), data), district / "model")
+    assert main(["plan", str(model), "--from", str(district), "--n", "150,600", "--reps", "80",
+                 "--codebook", str(CODEBOOK), "--out", str(tmp_path / "plan"), "--quiet"]) == 0
     power = pd.read_csv(tmp_path / "plan/power.csv").pivot_table(index="path", columns="n", values="power")
     assert (power[600] >= power[150] - 0.05).all() and power.loc["TRU ~ SAT", 600] == 1.0
     width = pd.read_csv(tmp_path / "plan/index_ci_width.csv").set_index("n")["expected_ci_width"]

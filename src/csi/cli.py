@@ -200,6 +200,12 @@ def _plan(a) -> None:
     from . import io, plan, plots, sem
 
     text = Path(a.model).read_text("utf-8")
+    if a.source:                       # a fitted district: its estimates and its clean data
+        a.estimates = a.estimates or str(Path(a.source) / "model/estimates.csv")
+        a.data = a.data or str(Path(a.source) / "data/clean.parquet")
+    if not a.estimates:
+        raise CSIError("say where the population values come from",
+                       hint="--from results/<district> (a fitted district) or --estimates FILE.")
     est = pd.read_csv(a.estimates)
     try:
         model, x, layout, sigma = plan.population(text, est)
@@ -329,8 +335,9 @@ def parser() -> argparse.ArgumentParser:
 
     pl = sub.add_parser("plan", help="Monte Carlo power of each path and index CI width versus n")
     pl.add_argument("model")
-    pl.add_argument("--estimates", required=True,
-                    help="population values: a fitted district's model/estimates.csv, or your own in that format")
+    pl.add_argument("--from", dest="source", metavar="RESULTS",
+                    help="a fitted district's results folder: population values and item means from it")
+    pl.add_argument("--estimates", help="population values in estimates.csv format (lhs, op, rhs, est)")
     pl.add_argument("--n", required=True, help="sample sizes, e.g. 200,400,800")
     pl.add_argument("--reps", type=int, default=500)
     pl.add_argument("--seed", type=int, default=20211122)
