@@ -89,11 +89,8 @@ def _fit(a) -> None:
         idx, ipma = index.tables(result, spec, result.data.to_numpy(float), result.extra_draws)
         w = index.weights(result.model, result.fit.x, spec)
         prio = index.priorities(ipma, w, result.data, codebook.load(a.codebook))
-        out = Path(a.out)
-        names = ("index.csv", "ipma.csv", "index_weights.csv", "priorities.csv")
-        with io.atomic_outputs(*(out / n for n in names)) as t:
-            for frame, path in zip((idx, ipma, w, prio), t):
-                frame.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
+        io.write_tables(a.out, {"index.csv": idx, "ipma.csv": ipma, "index_weights.csv": w,
+                                "priorities.csv": prio})
     m = result.measures
     state = "admissible" if m["admissible"] else "NOT ADMISSIBLE"
     print(f"fitted {a.model} to {a.data} (n = {m['n']}): chisq {m['chisq']:.3f}, df {m['df']}, "
@@ -109,14 +106,11 @@ def _describe(a) -> None:
 
     cb = codebook.load(a.codebook)
     data = pd.read_parquet(a.data)
-    out = Path(a.out)
-    tables = {"top_box.csv": describe.top_box(data, cb), "distribution.csv": describe.distribution(data, cb),
-              "options.csv": describe.options(data, cb), "item_stats.csv": describe.item_stats(data, cb),
-              "profile.csv": describe.profile(data, cb)}
-    with io.atomic_outputs(*(out / n for n in tables)) as tmp:
-        for frame, path in zip(tables.values(), tmp):
-            frame.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
-    print(f"described {a.data}: {len(data)} respondents -> {out}", file=sys.stderr)
+    io.write_tables(a.out, {
+        "top_box.csv": describe.top_box(data, cb), "distribution.csv": describe.distribution(data, cb),
+        "options.csv": describe.options(data, cb), "item_stats.csv": describe.item_stats(data, cb),
+        "profile.csv": describe.profile(data, cb)})
+    print(f"described {a.data}: {len(data)} respondents -> {a.out}", file=sys.stderr)
 
 
 def _measurement(a) -> None:
@@ -138,11 +132,8 @@ def _measurement(a) -> None:
               "htmt.csv": h.reset_index(names="construct"), "htmt_verdicts.csv": pm.htmt_verdicts(h, h2),
               "vif.csv": pm.vif(cfa, data, cfa_text, drivers) if len(drivers) > 1 else
               pd.DataFrame(columns=["construct", "vif_latent", "vif_composite", "below_3"])}
-    out = Path(a.out)
     sem.write_result(cfa, a.cfa_out)
-    with io.atomic_outputs(*(out / n for n in tables)) as tmp:
-        for frame, path in zip(tables.values(), tmp):
-            frame.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
+    io.write_tables(a.out, tables)
     print(f"measurement model of {a.model}: CFI {cfa.measures['cfi']:.3f}, "
           f"{'admissible' if cfa.measures['admissible'] else 'NOT ADMISSIBLE'}", file=sys.stderr)
 
@@ -169,9 +160,7 @@ def _invariance(a) -> None:
                        hint=f"choose one of: {', '.join(map(str, data.columns[:40]))}.")
     sem.check_variables(text, data, a.model, a.data)
     table = invariance.invariance(text, data, a.group)
-    out = Path(a.out) / "invariance.csv"
-    with io.atomic_outputs(out) as (tmp,):
-        table.to_csv(tmp, index=False, float_format="%.10g", lineterminator="\n")
+    io.write_tables(a.out, {"invariance.csv": table})
     for r in table.itertuples():
         print(f"{r.model:10s} chisq {r.chisq:9.3f} df {r.df:4d} CFI {r.cfi:.3f} RMSEA {r.rmsea:.3f} "
               f"SRMR {r.srmr:.3f}  {r.verdict}", file=sys.stderr)
@@ -185,12 +174,8 @@ def _compare(a) -> None:
     names = dict(a.title or [])
     drivers = {k for k, v in codebook.load(a.codebook).constructs.items() if v.get("kind") == "driver"}
     lg, crit, inv = compare.run(text, districts, names, a.criterion, drivers)
-    out = Path(a.out)
-    tables = {"league.csv": lg, "criterion.csv": crit, "criterion_summary.csv": compare.summary(crit),
-              "invariance_districts.csv": inv}
-    with io.atomic_outputs(*(out / n for n in tables)) as tmp:
-        for frame, path in zip(tables.values(), tmp):
-            frame.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
+    io.write_tables(a.out, {"league.csv": lg, "criterion.csv": crit,
+                            "criterion_summary.csv": compare.summary(crit), "invariance_districts.csv": inv})
     print(f"compared {len(districts)} districts: {lg['note'].iloc[0]}", file=sys.stderr)
 
 
@@ -223,13 +208,8 @@ def _plan(a) -> None:
         index_fn = lambda m, xx, X: index.values(m, xx, X.mean(axis=0), spec)[k]  # noqa: E731
     power, width = plan.run(model, x, layout, sigma, ns, a.reps, a.seed, jobs=a.jobs, index_fn=index_fn,
                             means=means, progress=not a.quiet)
-    out = Path(a.out)
-    names = ["power.csv"] + (["index_ci_width.csv"] if len(width) else [])
-    with io.atomic_outputs(*(out / n for n in names)) as tmp:
-        power.to_csv(tmp[0], index=False, float_format="%.10g", lineterminator="\n")
-        if len(width):
-            width.to_csv(tmp[1], index=False, float_format="%.10g", lineterminator="\n")
-    plots.save(plots.power_curves(power, width), out, "power")
+    io.write_tables(a.out, {"power.csv": power, **({"index_ci_width.csv": width} if len(width) else {})})
+    plots.save(plots.power_curves(power, width), a.out, "power")
     print(power.pivot_table(index="path", columns="n", values="power").round(2).to_string(), file=sys.stderr)
 
 

@@ -53,34 +53,23 @@ class MultiGroup:
         loading = np.array([any(k == 1 for k, *_ in locs) for locs in probe.locations])
         # global index of each group's local parameters [cov (q) | nu (p) | alpha (latents)]
         n_lat = len(self.latent_idx)
-        self.index, nxt, shared = [], 0, {}
+        self.index, shared = [], {}
+        counter = iter(range(10**9))
+
+        def param(key, equal_across_groups: bool) -> int:
+            if not equal_across_groups:
+                return next(counter)
+            if key not in shared:
+                shared[key] = next(counter)
+            return shared[key]
+
         for gi, _ in enumerate(self.groups):
-            idx = []
-            for k in range(self.q):
-                key = ("cov", k)
-                if loading[k] and "loadings" in equal:
-                    if key not in shared:
-                        shared[key], nxt = nxt, nxt + 1
-                    idx.append(shared[key])
-                else:
-                    idx.append(nxt)
-                    nxt += 1
-            for k in range(self.p):
-                key = ("nu", k)
-                if "intercepts" in equal:
-                    if key not in shared:
-                        shared[key], nxt = nxt, nxt + 1
-                    idx.append(shared[key])
-                else:
-                    idx.append(nxt)
-                    nxt += 1
-            for k in range(n_lat):   # latent means: free only under equal intercepts, not in group 1
-                if "intercepts" in equal and gi > 0:
-                    idx.append(nxt)
-                    nxt += 1
-                else:
-                    idx.append(-1)
+            idx = [param(("cov", k), bool(loading[k]) and "loadings" in equal) for k in range(self.q)]
+            idx += [param(("nu", k), "intercepts" in equal) for k in range(self.p)]
+            # latent means: free only under equal intercepts, and not in the first group
+            idx += [next(counter) if "intercepts" in equal and gi > 0 else -1 for _ in range(n_lat)]
             self.index.append(np.array(idx))
+        nxt = next(counter)
         self.npar = nxt
 
     def start(self) -> np.ndarray:

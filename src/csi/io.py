@@ -167,6 +167,14 @@ def write_csv(frame: pd.DataFrame, path, **kw) -> None:
     frame.to_csv(path, index=False, lineterminator="\n", **kw)
 
 
+def write_tables(folder, tables: dict) -> None:
+    """Write {file name: DataFrame} as CSV files into folder, all or none."""
+    folder = Path(folder)
+    with atomic_outputs(*(folder / name for name in tables)) as tmp:
+        for frame, path in zip(tables.values(), tmp):
+            frame.to_csv(path, index=False, float_format="%.10g", lineterminator="\n")
+
+
 def write_parquet(frame: pd.DataFrame, path) -> None:
     # Deterministic for the same data and library versions (no timestamps are stored).
     frame.reset_index(drop=True).to_parquet(path, index=False, engine="pyarrow", compression="zstd")
