@@ -10,11 +10,21 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
+
+# seaborn is imported only where a heatmap needs it: it loads scipy.stats (~1 s per notebook).
 
 GROUP_COLORS = {"unit": "#1b6ca8", "individual": "#e07b39", "": "#444444"}
 plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 200, "font.size": 9, "axes.titlesize": 10,
                      "svg.hashsalt": "csi", "pdf.fonttype": 42})
+
+
+def palette(name: str, k: int):
+    """k colours from a matplotlib colormap, sampled as seaborn.color_palette(name, k) does."""
+    return [tuple(c) for c in plt.get_cmap(name)(np.linspace(0, 1, k + 2)[1:-1])]
+
+
+def despine(ax, left: bool = False) -> None:
+    ax.spines[["top", "right"] + (["left"] if left else [])].set_visible(False)
 
 
 def save(fig, folder, name: str) -> list[Path]:
@@ -38,7 +48,7 @@ def likert(distribution: pd.DataFrame, labels: dict[str, str], title: str = ""):
         d = distribution[distribution["item"] == item].sort_values("code")
         lo, hi = int(d["scale_min"].iloc[0]), int(d["scale_max"].iloc[0])
         k = hi - lo + 1
-        colors = sns.color_palette("RdBu", k)
+        colors = palette("RdBu", k)
         shares = d["share"].to_numpy() * 100
         mid = (k - 1) / 2
         left = -shares[: int(np.floor(mid))].sum() - (shares[int(mid)] / 2 if k % 2 else 0)
@@ -51,13 +61,13 @@ def likert(distribution: pd.DataFrame, labels: dict[str, str], title: str = ""):
     ax.set_xlabel("share of respondents (%), negative answers left of 0")
     ax.set_xlim(-40, 100)
     handles = [matplotlib.patches.Patch(color=c, label=lab) for c, lab in
-               zip(sns.color_palette("RdBu", 5), ["lowest", "low", "middle", "high", "highest"])]
+               zip(palette("RdBu", 5), ["lowest", "low", "middle", "high", "highest"])]
     ax.legend(handles=handles, title="answer (5-point; 3-point items: low, middle, high)", ncol=5,
               loc="upper center", bbox_to_anchor=(0.5, -0.08 - 1.0 / len(items)), frameon=False, fontsize=7.5,
               title_fontsize=7.5)
     if title:
         ax.set_title(title)
-    sns.despine(ax=ax, left=True)
+    despine(ax, left=True)
     return fig
 
 
@@ -66,7 +76,7 @@ def top_box_by_type(top_box: pd.DataFrame, labels: dict[str, str], title: str = 
     t = top_box.reset_index(drop=True)
     groups = [c[len("rate_"):] for c in t.columns if c.startswith("rate_")] or [""]
     fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(t) + 1.2))
-    colors = sns.color_palette("deep", max(len(groups), 1))
+    colors = [plt.get_cmap("tab10")(k) for k in range(max(len(groups), 1))]
     for k, g in enumerate(groups):
         suffix = f"_{g}" if g else ""
         y = np.arange(len(t)) + (k - (len(groups) - 1) / 2) * 0.3 / max(len(groups) - 1, 1)
@@ -82,7 +92,7 @@ def top_box_by_type(top_box: pd.DataFrame, labels: dict[str, str], title: str = 
     if title:
         ax.set_title(title)
     ax.grid(axis="x", alpha=0.3)
-    sns.despine(ax=ax)
+    despine(ax)
     return fig
 
 
@@ -105,7 +115,7 @@ def ipma(ipma_table: pd.DataFrame, labels: dict[str, str], title: str = ""):
     ax.set_ylabel("performance: index (0-100)")
     if title:
         ax.set_title(title)
-    sns.despine(ax=ax)
+    despine(ax)
     return fig
 
 
@@ -178,13 +188,15 @@ def forest(league: pd.DataFrame, construct: str, title: str = ""):
     if title:
         ax.set_title(title)
     ax.grid(axis="x", alpha=0.3)
-    sns.despine(ax=ax)
+    despine(ax)
     return fig
 
 
 def criterion_heatmap(crit: pd.DataFrame, labels: dict[str, str], level: float, title: str = ""):
     """Top-box share per indicator and district; cells below the criterion are marked."""
     import textwrap
+
+    import seaborn as sns
 
     wide = crit.pivot_table(index="item", columns="name", values="rate", sort=False) * 100
     wide.columns = ["\n".join(textwrap.wrap(str(c), 16)) for c in wide.columns]
