@@ -15,6 +15,7 @@ include: "rules/data.smk"
 include: "rules/analysis.smk"
 include: "rules/notebooks.smk"
 include: "rules/compare.smk"
+include: "rules/report.smk"
 
 
 rule all:
@@ -34,3 +35,4 @@ rule all:
             district=[d for d in DISTRICTS if has_respondent_type(d)],
         ),
         rules.notebook_districts.output.notebook if len(COMPARED) > 1 else [],
+        expand("results/{district}/report/report.pdf", district=DISTRICTS),

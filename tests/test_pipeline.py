@@ -232,3 +232,23 @@ def test_county_generator_is_byte_identical(tmp_path):
     subprocess.run([sys.executable, str(ROOT / "scripts/simulate_county_survey.py"), str(tmp_path)], check=True)
     for name in ("export.csv", "truth.json"):
         assert sha(tmp_path / name) == sha(ROOT / "data/raw/county_x" / name), name
+
+
+def test_reports_build_and_their_key_numbers_are_the_results(run):
+    """Each district's report is built from its result files: kept n, the satisfaction index
+    and CFI printed in it equal the values in flow.json, index.csv and fit.json."""
+    proj, _ = run
+    for d in DISTRICTS:
+        res = proj / "results" / d
+        text = (res / "report/report.typ").read_text("utf-8")
+        assert (res / "report/report.pdf").read_bytes()[:4] == b"%PDF"
+        flow = json.loads((res / "data/flow.json").read_text())
+        fit = json.loads((res / "model/fit.json").read_text())
+        sat = CONFIG["districts"][d].get("satisfaction", CONFIG.get("satisfaction", "SAT"))
+        index = pd.read_csv(res / "model/index.csv").set_index("construct").loc[sat, "index"]
+        assert f"{flow['kept']:,} were kept" in text
+        assert f"satisfaction index is {index:.1f}" in text
+        assert f"CFI = {fit['cfi']:.3f}" in text
+        for name in ("flow", "top_box", "reliability", "fit", "paths", "index", "priorities"):
+            assert (res / f"report/tables/{name}.csv").exists() and "\\toprule" in (
+                res / f"report/tables/{name}.tex").read_text()

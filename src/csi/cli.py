@@ -223,6 +223,14 @@ def _scaffold(a) -> None:
     print(f"drafted {a.out} from {a.raw}: {len(raw.columns)} columns, {todos} TODO(s) to fill in", file=sys.stderr)
 
 
+def _report(a) -> None:
+    from . import codebook, report
+
+    pdf = report.district(a.results, a.out, codebook.load(a.codebook), a.title,
+                          {"seed": a.seed, "satisfaction": a.satisfaction})
+    print(f"report: {pdf}", file=sys.stderr)
+
+
 def _check_codebook(a) -> None:
     from . import codebook
 
@@ -335,6 +343,15 @@ def parser() -> argparse.ArgumentParser:
     sc.add_argument("--encoding", default=None, help="text encoding of a CSV export (default UTF-8)")
     sc.add_argument("--force", action="store_true", help="overwrite an existing file")
     sc.set_defaults(func=_scaffold)
+
+    rp = sub.add_parser("report", help="paper-style PDF report of a district from its results")
+    rp.add_argument("--results", required=True, help="results/<district>")
+    rp.add_argument("--codebook", required=True)
+    rp.add_argument("--title", required=True)
+    rp.add_argument("--seed", type=int, required=True)
+    rp.add_argument("--satisfaction", default="SAT")
+    rp.add_argument("--out", required=True, help="results/<district>/report")
+    rp.set_defaults(func=_report)
 
     k = sub.add_parser("check-codebook", help="check a codebook against the schema")
     k.add_argument("codebook")
