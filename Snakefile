@@ -35,4 +35,4 @@ rule all:
             district=[d for d in DISTRICTS if has_respondent_type(d)],
         ),
         rules.notebook_districts.output.notebook if len(COMPARED) > 1 else [],
-        expand("results/{district}/report/report.pdf", district=DISTRICTS),
+        expand("results/{district}/report/report.{ext}", district=DISTRICTS, ext=["pdf", "html"]),

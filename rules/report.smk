@@ -11,6 +11,7 @@ rule report:
         codebook=codebook,
     output:
         pdf="results/{district}/report/report.pdf",
+        html="results/{district}/report/report.html",
         source="results/{district}/report/report.typ",
     params:
         results=lambda w, input: str(Path(input.flow).parent.parent),

@@ -243,6 +243,9 @@ def test_reports_build_and_their_key_numbers_are_the_results(run):
         res = proj / "results" / d
         text = (res / "report/report.typ").read_text("utf-8")
         assert (res / "report/report.pdf").read_bytes()[:4] == b"%PDF"
+        html = (res / "report/report.html").read_text("utf-8")
+        assert f"{json.loads((res / 'data/flow.json').read_text())['kept']:,} were kept" in html
+        assert html.count("<img") >= 3 and "<table" in html
         flow = json.loads((res / "data/flow.json").read_text())
         fit = json.loads((res / "model/fit.json").read_text())
         sat = CONFIG["districts"][d].get("satisfaction", CONFIG.get("satisfaction", "SAT"))
