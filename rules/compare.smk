@@ -46,5 +46,6 @@ rule notebook_districts:
         "../environment.yml"
     shell:
         "papermill {input.notebook} {output.notebook} -k python3 --cwd . --no-progress-bar"
+        " --no-request-save-on-cell-execute --autosave-cell-every 0"
         " -p codebook {input.codebook:q} -p tables {params.tables} -p figures {params.figures}"
         " -p criterion {params.criterion} -p language en > {log} 2>&1"

@@ -22,6 +22,7 @@ rule notebook_sample:
         "../environment.yml"
     shell:
         "papermill {input.notebook} {output.notebook} -k python3 --cwd . --no-progress-bar"
+        " --no-request-save-on-cell-execute --autosave-cell-every 0"
         " -p district {wildcards.district} -p title {params.title:q} -p codebook {input.codebook:q}"
         " -p flow {input.flow} -p tables {params.tables} -p figures {params.figures}"
         " -p language en > {log} 2>&1"
@@ -48,6 +49,7 @@ rule notebook_measurement:
         "../environment.yml"
     shell:
         "papermill {input.notebook} {output.notebook} -k python3 --cwd . --no-progress-bar"
+        " --no-request-save-on-cell-execute --autosave-cell-every 0"
         " -p district {wildcards.district} -p title {params.title:q} -p codebook {input.codebook:q}"
         " -p tables {params.tables} -p cfa {params.cfa} -p figures {params.figures}"
         " -p language en > {log} 2>&1"
@@ -72,5 +74,6 @@ rule notebook_structural:
         "../environment.yml"
     shell:
         "papermill {input.notebook} {output.notebook} -k python3 --cwd . --no-progress-bar"
+        " --no-request-save-on-cell-execute --autosave-cell-every 0"
         " -p district {wildcards.district} -p title {params.title:q} -p codebook {input.codebook:q}"
         " -p model {params.model} -p figures {params.figures} -p language en > {log} 2>&1"
