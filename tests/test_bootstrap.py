@@ -8,9 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 
-from csi import bootstrap, sem
+from csi import sem
 
 from conftest import ROOT
 

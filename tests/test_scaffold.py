@@ -4,7 +4,7 @@ exactly as the hand-written codebook does."""
 import pandas as pd
 import yaml
 
-from csi import codebook, io, scaffold, validate
+from csi import codebook, scaffold, validate
 
 from conftest import CODEBOOK, RAW_A
 

@@ -66,7 +66,7 @@ def test_fit_measures_match_lavaan(case):
 
 def test_chengdu_fixture_is_the_pipeline_data():
     """The default-model fixture was cut from district A's clean data: keep them in step."""
-    from csi import clean, codebook, io, privacy, validate
+    from csi import clean, codebook, io, validate
 
     cb = codebook.load(ROOT / "data/codebooks/ssa_service_2021.yaml")
     raw = ROOT / "data/raw/chengdu_a/export.xlsx"
@@ -118,3 +118,11 @@ def test_fit_command_names_a_missing_variable(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "nosuch" in err and "m.lavaan" in err and "What to do:" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_defined_parameters_are_reported_as_not_evaluated():
+    d = pd.read_csv(FIX / "political_democracy.csv")
+    text = (FIX / "political_democracy.lavaan").read_text() + "\nind := a*b\n"
+    r = sem.estimate(text, d)
+    assert any("`:=` definition(s) were not evaluated" in w for w in r.measures["warnings"])
+    assert r.measures["admissible"]          # a note, not an inadmissibility

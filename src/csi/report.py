@@ -56,7 +56,6 @@ class Report:
     def __init__(self, results: Path, out: Path, cb: Codebook, title: str):
         self.results, self.out, self.cb, self.title = Path(results), Path(out), cb, title
         self.parts: list[str] = []
-        self.n_tables = self.n_figures = 0
         (self.out / "tables").mkdir(parents=True, exist_ok=True)
 
     def label(self, code: str) -> str:
@@ -77,7 +76,6 @@ class Report:
     def table(self, frame: pd.DataFrame, caption: str, source: str, name: str, note: str = "") -> None:
         """An APA-style table (rules above and below the header and at the end), with CSV and
         LaTeX copies in report/tables/."""
-        self.n_tables += 1
         frame.to_csv(self.out / "tables" / f"{name}.csv", index=False, lineterminator="\n")
         latex = frame.style.hide(axis="index").format(precision=3, na_rep="–").to_latex(hrules=True)
         (self.out / "tables" / f"{name}.tex").write_text(latex, "utf-8")
@@ -99,7 +97,6 @@ class Report:
 """)
 
     def figure(self, rel: str, caption: str, name: str, width: str = "90%") -> None:
-        self.n_figures += 1
         self.add(f"""
 #figure(image("{Path("..") / rel}", width: {width}), caption: [{esc(caption)} Source: `{rel}`.]) <fig-{name}>
 """)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -39,7 +39,6 @@ class Result:
     fit: Fit
     estimates: pd.DataFrame
     measures: dict
-    warnings: list[str] = field(default_factory=list)
     bootstrap: pd.DataFrame | None = None
     data: pd.DataFrame | None = None          # the complete cases the model was fitted to
     extra_draws: np.ndarray | None = None     # bootstrap draws of the `extra` statistic
@@ -114,7 +113,6 @@ class Model:
         # a canonical order (by matrix position) makes every run sum in the same order.
         free.sort(key=lambda t: t[0])
         self.locations = [t[0] for t in free]
-        self.names = [t[2] for t in free]
         self.start = np.array([t[1] for t in free], dtype=float)
         self.p, self.m = len(self.observed), len(self.inner)
         tokens = re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", text)
@@ -651,6 +649,9 @@ def estimate(description: str, data: pd.DataFrame, *, bootstrap: int = 0, seed: 
     dropped = len(data) - len(X)
     notes = [f"{dropped} row(s) with missing values in model variables were left out (listwise)."] \
         if dropped else []
+    if model.defined:
+        notes.append(f"{len(model.defined)} `:=` definition(s) were not evaluated; indirect and total "
+                     "effects of the exogenous constructs are listed as ind_*/tot_* rows instead.")
     boot = None
     if bootstrap:
         from . import bootstrap as bs
@@ -669,8 +670,7 @@ def estimate(description: str, data: pd.DataFrame, *, bootstrap: int = 0, seed: 
     measures.update(converged=fit.converged, admissible=not warns, warnings=warns + notes,
                     iterations=fit.iterations, max_gradient=fit.grad_norm,
                     ci="bootstrap percentile" if bootstrap else "normal theory (expected information)")
-    result = Result(model=model, n=len(X), fit=fit, estimates=table, measures=measures, warnings=warns,
-                    bootstrap=boot, data=X, extra_draws=draws.extra if bootstrap else None)
+    result = Result(model=model, n=len(X), fit=fit, estimates=table, measures=measures, bootstrap=boot, data=X, extra_draws=draws.extra if bootstrap else None)
     return result
 
 
