@@ -35,4 +35,5 @@ rule all:
             district=[d for d in DISTRICTS if has_respondent_type(d)],
         ),
         rules.notebook_districts.output.notebook if len(COMPARED) > 1 else [],
+        rules.report_comparison.output if len(COMPARED) > 1 else [],
         expand("results/{district}/report/report.{ext}", district=DISTRICTS, ext=["pdf", "html"]),

@@ -1,4 +1,4 @@
-# Descriptives, measurement model and the structural CSI model, per district.
+# Descriptives, measurement and structural CSI model, invariance by respondent type, per district.
 
 
 rule describe:
@@ -6,11 +6,11 @@ rule describe:
         data=rules.clean.output.data,
         codebook=codebook,
     output:
-        top_box="results/{district}/tables/top_box.csv",
+        top_box=shown("results/{district}/tables/top_box.csv", "top_box", "Tables"),
         distribution="results/{district}/tables/distribution.csv",
         options="results/{district}/tables/options.csv",
         item_stats="results/{district}/tables/item_stats.csv",
-        profile="results/{district}/tables/profile.csv",
+        profile=shown("results/{district}/tables/profile.csv", "profile", "Tables"),
     params:
         out=folder_of("top_box"),
     log:
@@ -21,55 +21,43 @@ rule describe:
         "csi describe {input.data} --codebook {input.codebook:q} --out {params.out} > {log} 2>&1"
 
 
-rule measurement:
-    input:
-        data=rules.clean.output.data,
-        model=model,
-    output:
-        reliability="results/{district}/tables/reliability.csv",
-        fornell_larcker="results/{district}/tables/fornell_larcker.csv",
-        htmt="results/{district}/tables/htmt.csv",
-        htmt_verdicts="results/{district}/tables/htmt_verdicts.csv",
-        vif="results/{district}/tables/vif.csv",
-        cfa_estimates="results/{district}/model/cfa/estimates.csv",
-        cfa_fit="results/{district}/model/cfa/fit.json",
-    params:
-        out=folder_of("reliability"),
-        cfa_out=folder_of("cfa_fit"),
-    log:
-        "results/{district}/logs/measurement.log",
-    conda:
-        "../environment.yml"
-    shell:
-        "csi measurement {input.model:q} {input.data} --out {params.out} --cfa-out {params.cfa_out}"
-        " > {log} 2>&1"
-
-
-rule structural:
+rule model:
+    # The measurement model (CFA: reliability, validity) and the structural model with its
+    # bootstrap, in one process: importing semopy costs ~3 s per process on a small machine.
     input:
         data=rules.clean.output.data,
         model=model,
         codebook=codebook,
     output:
-        estimates="results/{district}/model/estimates.csv",
-        fit="results/{district}/model/fit.json",
-        bootstrap="results/{district}/model/bootstrap.csv",
-        index="results/{district}/model/index.csv",
-        ipma="results/{district}/model/ipma.csv",
+        reliability=shown("results/{district}/tables/reliability.csv", "reliability", "Tables"),
+        fornell_larcker="results/{district}/tables/fornell_larcker.csv",
+        htmt="results/{district}/tables/htmt.csv",
+        htmt_verdicts=shown("results/{district}/tables/htmt_verdicts.csv", "htmt_verdicts", "Tables"),
+        vif="results/{district}/tables/vif.csv",
+        cfa_estimates="results/{district}/model/cfa/estimates.csv",
+        cfa_fit="results/{district}/model/cfa/fit.json",
+        estimates=shown("results/{district}/model/estimates.csv", "estimates", "Model"),
+        fit=shown("results/{district}/model/fit.json", "fit", "Model"),
+        bootstrap=shown("results/{district}/model/bootstrap.csv", "bootstrap", "Model"),
+        index=shown("results/{district}/model/index.csv", "index", "Model"),
+        ipma=shown("results/{district}/model/ipma.csv", "ipma_table", "Model"),
         weights="results/{district}/model/index_weights.csv",
-        priorities="results/{district}/model/priorities.csv",
+        priorities=shown("results/{district}/model/priorities.csv", "priorities", "Model"),
     params:
+        tables=folder_of("reliability"),
+        cfa_out=folder_of("cfa_fit"),
         out=folder_of("fit"),
         draws=config["bootstrap"],
         seed=config["seed"],
         target=satisfaction,
-    threads: 2
+    threads: bootstrap_workers()
     log:
-        "results/{district}/logs/structural.log",
+        "results/{district}/logs/model.log",
     conda:
         "../environment.yml"
     shell:
-        "csi fit {input.model:q} {input.data} --out {params.out} --codebook {input.codebook:q}"
+        "csi measurement {input.model:q} {input.data} --out {params.tables} --cfa-out {params.cfa_out}"
+        " --then fit {input.model:q} {input.data} --out {params.out} --codebook {input.codebook:q}"
         " --target {params.target} --bootstrap {params.draws} --seed {params.seed} --jobs {threads}"
         " --quiet > {log} 2>&1"
 
@@ -80,7 +68,7 @@ rule invariance_type:
         model=model,
         codebook=codebook,
     output:
-        invariance="results/{district}/model/invariance_respondent_type/invariance.csv",
+        invariance=shown("results/{district}/model/invariance_respondent_type/invariance.csv", "invariance", "Model"),
     params:
         out=folder_of("invariance"),
     log:

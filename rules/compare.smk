@@ -9,10 +9,10 @@ rule compare:
         model=config["districts"][COMPARED[0]].get("model", config["model"]),
         codebook=config["districts"][COMPARED[0]]["codebook"],
     output:
-        league="results/comparison/tables/league.csv",
+        league=shown("results/comparison/tables/league.csv", "league", "Tables", "comparison"),
         criterion="results/comparison/tables/criterion.csv",
-        summary="results/comparison/tables/criterion_summary.csv",
-        invariance="results/comparison/tables/invariance_districts.csv",
+        summary=shown("results/comparison/tables/criterion_summary.csv", "criterion_summary", "Tables", "comparison"),
+        invariance=shown("results/comparison/tables/invariance_districts.csv", "invariance_districts", "Tables", "comparison"),
     params:
         districts=" ".join(f"--district {d} results/{d}" for d in COMPARED),
         titles=" ".join(f"--title {d} '{config['districts'][d].get('name', d)}'" for d in COMPARED),
@@ -35,7 +35,7 @@ rule notebook_districts:
         tables=rules.compare.output,
     output:
         notebook="results/comparison/notebooks/04_districts.ipynb",
-        figures=expand("results/comparison/figures/{name}.{ext}", name=["forest_satisfaction", "criterion_heatmap"], ext=["png", "pdf"]),
+        figures=figures("results/comparison/figures", ["forest_satisfaction", "criterion_heatmap"], "Figures", "comparison"),
     params:
         tables=lambda w, input: str(Path(input.league).parent),
         figures=lambda w, output: str(Path(output.figures[0]).parent),

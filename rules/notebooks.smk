@@ -11,7 +11,7 @@ rule notebook_sample:
         tables=rules.describe.output,
     output:
         notebook="results/{district}/notebooks/01_sample.ipynb",
-        figures=expand("results/{{district}}/figures/{name}.{ext}", name=["top_box_by_type", "likert"], ext=["png", "pdf"]),
+        figures=figures("results/{district}/figures", ["top_box_by_type", "likert"], "Figures"),
     params:
         title=district_name,
         tables=lambda w, input: str(Path(input.top_box).parent),
@@ -32,12 +32,12 @@ rule notebook_measurement:
     input:
         notebook="notebooks/02_measurement.ipynb",
         codebook=codebook,
-        reliability=rules.measurement.output.reliability,
-        cfa_fit=rules.measurement.output.cfa_fit,
-        tables=rules.measurement.output,
+        reliability=rules.model.output.reliability,
+        cfa_fit=rules.model.output.cfa_fit,
+        tables=rules.model.output,
     output:
         notebook="results/{district}/notebooks/02_measurement.ipynb",
-        figures=expand("results/{{district}}/figures/htmt.{ext}", ext=["png", "pdf"]),
+        figures=figures("results/{district}/figures", ["htmt"], "Figures"),
     params:
         title=district_name,
         tables=lambda w, input: str(Path(input.reliability).parent),
@@ -59,11 +59,11 @@ rule notebook_structural:
     input:
         notebook="notebooks/03_structural.ipynb",
         codebook=codebook,
-        fit=rules.structural.output.fit,
-        model=rules.structural.output,
+        fit=rules.model.output.fit,
+        model=rules.model.output,
     output:
         notebook="results/{district}/notebooks/03_structural.ipynb",
-        figures=expand("results/{{district}}/figures/{name}.{ext}", name=["path_diagram", "ipma"], ext=["png", "pdf"]),
+        figures=figures("results/{district}/figures", ["path_diagram", "ipma"], "Figures"),
     params:
         title=district_name,
         model=lambda w, input: str(Path(input.fit).parent),

@@ -1,28 +1,74 @@
-# Paper-style report per district (typst PDF), assembled from the result files only.
+# Paper-style reports (typst PDF + HTML), assembled from the result files only: one per district
+# and one for the comparison of districts.
 
 
 rule report:
     input:
         flow=rules.clean.output.flow,
         tables=rules.describe.output,
-        measurement=rules.measurement.output,
-        model=rules.structural.output,
+        model=rules.model.output,
+        invariance=lambda w: rules.invariance_type.output if has_respondent_type(w.district) else [],
         figures=rules.notebook_sample.output.figures + rules.notebook_structural.output.figures,
+        league=comparison_tables,
         codebook=codebook,
     output:
-        pdf="results/{district}/report/report.pdf",
+        pdf=report(
+            "results/{district}/report/report.pdf",
+            caption="captions/report.rst",
+            category="Reports",
+            labels={"district": "{district}", "file": "report.pdf"},
+        ),
         html="results/{district}/report/report.html",
         source="results/{district}/report/report.typ",
     params:
         results=lambda w, input: str(Path(input.flow).parent.parent),
         out=folder_of("pdf"),
-        title=district_name,
+        title=lambda w: district_title(w.district),
         seed=config["seed"],
         target=satisfaction,
+        language=config["report"]["language"],
+        min_cell=config["report"]["min_cell"],
+        frame=lambda w: district(w).get("frame", ""),
+        fieldwork=lambda w: district(w).get("fieldwork", ""),
+        comparison=lambda w, input: f"--comparison {Path(input.league).parent.parent}" if input.league else "",
     log:
         "results/{district}/logs/report.log",
     conda:
         "../environment.yml"
     shell:
         "csi report --results {params.results} --codebook {input.codebook:q} --title {params.title:q}"
-        " --seed {params.seed} --satisfaction {params.target} --out {params.out} > {log} 2>&1"
+        " --seed {params.seed} --satisfaction {params.target} --language {params.language}"
+        " --min-cell {params.min_cell} --frame={params.frame:q} --fieldwork={params.fieldwork:q}"
+        " {params.comparison} --out {params.out} > {log} 2>&1"
+
+
+rule report_comparison:
+    input:
+        tables=rules.compare.output,
+        figures=rules.notebook_districts.output.figures,
+        codebook=config["districts"][COMPARED[0]]["codebook"],
+    output:
+        pdf=report(
+            "results/comparison/report/report.pdf",
+            caption="captions/report_comparison.rst",
+            category="Reports",
+            labels={"district": "comparison", "file": "report.pdf"},
+        ),
+        html="results/comparison/report/report.html",
+        source="results/comparison/report/report.typ",
+    params:
+        results=lambda w, input: str(Path(input.tables[0]).parent.parent),
+        out=folder_of("pdf"),
+        seed=config["seed"],
+        target=config["districts"][COMPARED[0]].get("satisfaction", config["satisfaction"]),
+        language=config["report"]["language"],
+        criterion=config["comparison"]["criterion"],
+        draws=config["bootstrap"],
+    log:
+        "results/comparison/logs/report.log",
+    conda:
+        "../environment.yml"
+    shell:
+        "csi report comparison --results {params.results} --codebook {input.codebook:q}"
+        " --seed {params.seed} --satisfaction {params.target} --language {params.language}"
+        " --criterion {params.criterion} --bootstrap {params.draws} --out {params.out} > {log} 2>&1"

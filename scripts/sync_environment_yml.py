@@ -1,14 +1,14 @@
 """Rewrite environment.yml from requirements.in and requirements.lock (run by `make lock`).
 
 conda-forge gets every top-level package at its locked version; those not on conda-forge
-(semopy, typst) go under pip.
+(semopy, typst, mplfonts) go under pip.
 """
 
 import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PIP_ONLY = {"semopy", "typst"}
+PIP_ONLY = {"semopy", "typst", "mplfonts"}
 
 
 def norm(name: str) -> str:

@@ -42,7 +42,7 @@ def test_dry_run_plans_every_district(tmp_path):
     counts = dict(line.split()[:2] for line in r.stdout.splitlines()
                   if len(line.split()) == 2 and line.split()[1].isdigit())
     assert counts["validate"] == counts["clean"] == str(len(DISTRICTS))
-    for rule in ("describe", "measurement", "structural", "notebook_sample", "notebook_measurement",
+    for rule in ("describe", "model", "notebook_sample", "notebook_measurement",
                  "notebook_structural"):
         assert counts[rule] == str(len(DISTRICTS)), rule
     assert counts["compare"] == "1" and counts["invariance_type"] == str(len(COMPARED))

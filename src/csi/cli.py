@@ -226,8 +226,14 @@ def _scaffold(a) -> None:
 def _report(a) -> None:
     from . import codebook, report
 
-    pdf = report.district(a.results, a.out, codebook.load(a.codebook), a.title,
-                          {"seed": a.seed, "satisfaction": a.satisfaction})
+    config = {"seed": a.seed, "satisfaction": a.satisfaction, "language": a.language,
+              "min_cell": a.min_cell, "frame": a.frame, "fieldwork": a.fieldwork,
+              "comparison": a.comparison, "criterion": a.criterion, "bootstrap": a.bootstrap}
+    cb = codebook.load(a.codebook)
+    if a.kind == "comparison":
+        pdf = report.comparison(a.results, a.out, cb, config)
+    else:
+        pdf = report.district(a.results, a.out, cb, a.title, config)
     print(f"report: {pdf}", file=sys.stderr)
 
 
@@ -239,7 +245,8 @@ def _check_codebook(a) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="csi", description=__doc__)
+    p = argparse.ArgumentParser(prog="csi", description=__doc__,
+                                epilog="`csi A ... --then B ...` runs several commands in one process.")
     sub = p.add_subparsers(dest="command", required=True)
 
     v = sub.add_parser("validate", help="check a raw export against its codebook; write coded data")
@@ -344,13 +351,21 @@ def parser() -> argparse.ArgumentParser:
     sc.add_argument("--force", action="store_true", help="overwrite an existing file")
     sc.set_defaults(func=_scaffold)
 
-    rp = sub.add_parser("report", help="paper-style PDF report of a district from its results")
-    rp.add_argument("--results", required=True, help="results/<district>")
+    rp = sub.add_parser("report", help="paper-style PDF + HTML report of a district (or the comparison)")
+    rp.add_argument("kind", nargs="?", choices=["district", "comparison"], default="district")
+    rp.add_argument("--results", required=True, help="results/<district> (or results/comparison)")
     rp.add_argument("--codebook", required=True)
-    rp.add_argument("--title", required=True)
+    rp.add_argument("--title", default="")
     rp.add_argument("--seed", type=int, required=True)
     rp.add_argument("--satisfaction", default="SAT")
-    rp.add_argument("--out", required=True, help="results/<district>/report")
+    rp.add_argument("--language", choices=["en", "zh"], default="en")
+    rp.add_argument("--min-cell", type=int, default=10, help="suppress published cells with n below this")
+    rp.add_argument("--frame", default="", help="sampling frame, as the report states it")
+    rp.add_argument("--fieldwork", default="", help="fieldwork dates, as the report states them")
+    rp.add_argument("--comparison", help="results/comparison: adds the league table (district report)")
+    rp.add_argument("--criterion", type=float, default=0.9, help="top-box criterion (comparison report)")
+    rp.add_argument("--bootstrap", type=int, help="bootstrap B (comparison report byline)")
+    rp.add_argument("--out", required=True, help="report folder")
     rp.set_defaults(func=_report)
 
     k = sub.add_parser("check-codebook", help="check a codebook against the schema")
@@ -360,12 +375,20 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = parser().parse_args(argv)
-    try:
-        args.func(args)
-    except CSIError as e:
-        print(f"csi {args.command}: error: {e}", file=sys.stderr)
-        return 1
+    """`csi A ... --then B ...` runs the commands in order in one process (one set of imports)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    commands = [[]]
+    for token in argv:
+        if token == "--then":
+            commands.append([])
+        else:
+            commands[-1].append(token)
+    for args in [parser().parse_args(c) for c in commands]:  # all parsed before any runs
+        try:
+            args.func(args)
+        except CSIError as e:
+            print(f"csi {args.command}: error: {e}", file=sys.stderr)
+            return 1
     return 0
 
 

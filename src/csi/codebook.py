@@ -12,6 +12,8 @@ import yaml
 
 from .errors import CSIError
 
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~50x faster
+
 SCHEMA_FILE = "codebook.schema.json"
 
 
@@ -123,7 +125,7 @@ def load(path) -> Codebook:
         raise CSIError("codebook file not found", file=path,
                        hint="check the `codebook:` path of this district in config/config.yaml.")
     try:
-        data = yaml.safe_load(path.read_text("utf-8"))
+        data = yaml.load(path.read_text("utf-8"), Loader=SafeLoader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -29,7 +29,7 @@ GROUPS = ("unit", "individual")
 
 
 def load_spec(path) -> dict:
-    return yaml.safe_load(Path(path).read_text("utf-8"))
+    return yaml.load(Path(path).read_text("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def rng_for(seed: int, district: str) -> np.random.Generator:
