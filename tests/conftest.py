@@ -77,11 +77,15 @@ def project_copy(dest: Path) -> Path:
     return dest
 
 
-def snakemake(*args, cwd):
-    """Run the environment's snakemake; its rules find `csi` on PATH as under `make`."""
+def venv_env() -> dict:
+    """The environment with this venv's bin/ first on PATH, as `make` sets it."""
     import os
 
     bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
-    return subprocess.run([str(bin_dir / "snakemake"), *args], cwd=cwd, capture_output=True,
-                          text=True, env=env)
+    return {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+def snakemake(*args, cwd):
+    """Run the environment's snakemake; its rules find `csi` on PATH as under `make`."""
+    return subprocess.run([str(Path(sys.executable).parent / "snakemake"), *args], cwd=cwd,
+                          capture_output=True, text=True, env=venv_env())

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import ROOT, project_copy, snakemake
+from conftest import ROOT, project_copy, snakemake, venv_env
 
 pytestmark = pytest.mark.slow
 CONFIG = yaml.safe_load((ROOT / "config/config.yaml").read_text())
@@ -253,6 +253,83 @@ def test_reports_build_and_their_key_numbers_are_the_results(run):
         assert f"{flow['kept']:,} were kept" in text
         assert f"satisfaction index is {index:.1f}" in text
         assert f"CFI = {fit['cfi']:.3f}" in text
-        for name in ("flow", "top_box", "reliability", "fit", "paths", "index", "priorities"):
+        for name in ("flow", "profile", "top_box", "reliability", "htmt", "fit", "paths", "index", "priorities"):
             assert (res / f"report/tables/{name}.csv").exists() and "\\toprule" in (
                 res / f"report/tables/{name}.tex").read_text()
+
+
+def test_comparison_report_and_league_in_district_reports(run):
+    proj, _ = run
+    comp = proj / "results/comparison/report"
+    assert (comp / "report.pdf").read_bytes()[:4] == b"%PDF" and (comp / "report.html").exists()
+    league = pd.read_csv(proj / "results/comparison/tables/league.csv")
+    sat = league[league["construct"] == CONFIG.get("satisfaction", "SAT")]
+    text = (comp / "report.typ").read_text("utf-8")
+    for r in sat.itertuples():                        # every district's index, as in league.csv
+        assert f"[{r.index:.1f}], [\\[{r.ci_lower:.1f}, {r.ci_upper:.1f}\\]]" in text
+    assert (comp / "tables/league.tex").exists() and (comp / "tables/invariance_districts.csv").exists()
+    a = (proj / "results" / COMPARED[0] / "report/report.typ").read_text("utf-8")
+    assert "comparison/tables/league.csv" in a and "invariance_respondent_type" in a
+
+
+def test_published_cross_tabs_suppress_small_cells(run, tmp_path):
+    """A category with n < min_cell in profile.csv is published as '<10' with no share."""
+    import shutil
+    import subprocess
+
+    proj, _ = run
+    res = tmp_path / "results/chengdu_a"
+    shutil.copytree(proj / "results/chengdu_a", res)
+    prof = pd.read_csv(res / "tables/profile.csv")
+    prof.loc[len(prof)] = ["gender", "Gender", "other", "其他", 3, 0.0031]
+    prof.to_csv(res / "tables/profile.csv", index=False)
+    r = subprocess.run(["csi", "report", "--results", str(res), "--codebook", str(ROOT / CONFIG["districts"]["chengdu_a"]["codebook"]),
+                        "--title", "A", "--seed", "1", "--out", str(res / "report")],
+                       capture_output=True, text=True, env=venv_env())
+    assert r.returncode == 0, r.stderr
+    published = pd.read_csv(res / "report/tables/profile.csv", dtype=str)
+    row = published[published["Category"] == "other"].iloc[0]
+    assert row["n"] == "<10" and pd.isna(row["%"])
+    typ = (res / "report/report.typ").read_text("utf-8")
+    assert "[other], [\\<10], [–]" in typ                      # n and share of the cell hidden
+    assert "small subgroup cell(s) (n < 10) are suppressed" in typ
+
+
+def test_chinese_report_uses_zh_labels_and_the_cjk_font(run):
+    import subprocess
+
+    from csi import codebook
+
+    proj, _ = run
+    res = proj / "results/chengdu_a"
+    book = ROOT / CONFIG["districts"]["chengdu_a"]["codebook"]
+    r = subprocess.run(["csi", "report", "--results", str(res), "--codebook", str(book),
+                        "--title", CONFIG["districts"]["chengdu_a"]["name_zh"], "--seed", "1", "--language", "zh",
+                        "--comparison", str(proj / "results/comparison"), "--out", str(res / "report_zh")],
+                       capture_output=True, text=True, env=venv_env())
+    assert r.returncode == 0, r.stderr
+    cb = codebook.load(book)
+    text = (res / "report_zh/report.typ").read_text("utf-8")
+    html = (res / "report_zh/report.html").read_text("utf-8")
+    for code in ("SAT", "LOC", "loc_online_ease"):
+        assert cb.label(code, "zh") in text and cb.label(code, "zh") in html
+    assert "摘要" in text and "Noto Serif CJK SC" in text
+    assert b"NotoSerifCJKsc" in (res / "report_zh/report.pdf").read_bytes()   # the glyphs are embedded
+
+
+def test_snakemake_report_captions_every_shown_output(run, tmp_path):
+    import re
+    import zipfile
+
+    proj, _ = run
+    r = snakemake("--report", str(tmp_path / "report.zip"), cwd=proj)
+    assert r.returncode == 0, r.stderr[-2000:]
+    with zipfile.ZipFile(tmp_path / "report.zip") as z:
+        html = z.read(next(n for n in z.namelist() if n.endswith("report.html"))).decode()
+    rules = "".join(p.read_text() for p in (ROOT / "rules").glob("*.smk"))
+    captions = set(re.findall(r'shown\("[^"]+", "(\w+)"', rules)) | set(re.findall(r'figures\("[^"]+", \[([^\]]+)\]', rules))
+    names = {c.strip(' "') for group in captions for c in group.split(",")}
+    assert len(names) >= 15
+    for name in names | {"report", "report_comparison"}:
+        words = re.split(r"[*`{]", (ROOT / "rules/captions" / f"{name}.rst").read_text())[0].split()[:4]
+        assert " ".join(words) in html, name

@@ -78,7 +78,7 @@ COLUMNS = {
     "measure": ("Measure", "指标"), "value": ("Value", "数值"), "cutoff": ("Cutoff", "标准"),
     "met": ("Met", "达标"), "outcome": ("Outcome", "结果变量"), "predictor": ("Predictor", "预测变量"),
     "b": ("B", "B"), "ci": ("95% CI", "95% CI"), "beta": ("β", "β"), "r2": ("R²", "R²"),
-    "index": ("Index", "指数"), "rank": ("Priority", "优先级"), "driver": ("Driver", "驱动因素"),
+    "index": ("Index", "指数"), "rank": ("Priority", "优先级"), "place": ("Rank", "排名"), "driver": ("Driver", "驱动因素"),
     "importance": ("Importance", "重要性"), "performance": ("Performance", "绩效"),
     "potential": ("Potential gain", "潜在提升"), "lowest": ("Lowest indicators", "得分最低的指标"),
     "model": ("Model", "模型"), "chisq": ("χ²", "χ²"), "df": ("df", "df"), "cfi": ("CFI", "CFI"),
@@ -211,6 +211,7 @@ class Report:
 #set heading(numbering: "1.")
 #show heading: set block(above: 1.2em, below: 0.7em)
 #show figure: set block(breakable: true)
+#show table: set par(justify: false)
 #show figure.caption: set text(size: 9pt)
 """
         source = self.out / "report.typ"
@@ -447,7 +448,7 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
         r.heading("league", 2)
         r.table(t, f"{'满意度指数区县比较' if zh else 'Satisfaction index by district'}",
                 "comparison/tables/league.csv", "league", esc(league["note"].iloc[0]),
-                ["rank", "district", "index", "ci"])
+                ["place", "district", "index", "ci"])
 
     # --- limitations ---------------------------------------------------------------------------
     r.heading("limitations")
@@ -518,17 +519,17 @@ def comparison(results, out, cb: Codebook, config: dict, timestamp: int = 0) -> 
     r.table(t, "满意度指数区县比较" if zh else "Satisfaction index by district", "tables/league.csv",
             "league", "" if comparable else ("标量不变性不成立：排名仅供参考。" if zh else
                                              "Scalar invariance fails: the ranking is indicative only."),
-            ["rank", "district", "index", "ci"])
+            ["place", "district", "index", "ci"])
     r.figure("figures/forest_satisfaction.png", "各区县满意度指数（95% 置信区间）。" if zh else
              "Satisfaction index by district (bootstrap 95% CIs).", "forest", "75%")
-    wide = league.pivot_table(index="district", columns="construct", values="index", sort=False)
-    wide = wide[[c for c in league["construct"].drop_duplicates()]].reset_index()
-    wide.insert(0, "name", wide.pop("district").map(names))
-    for c in wide.columns[1:]:
-        COLUMNS[c] = (r.label(c) if not zh else c, r.label(c))
-    r.table(wide.round(1), "各维度指数" if zh else "Indices of every construct by district",
-            "tables/league.csv", "league_constructs",
-            columns=["district"] + list(wide.columns[1:]))
+    wide = league.pivot_table(index="construct", columns="district", values="index", sort=False)
+    order = list(s["district"])                    # districts by satisfaction rank
+    wide = wide[order].map("{:.1f}".format).reset_index()
+    wide["construct"] = wide["construct"].map(r.label)
+    for d in order:
+        COLUMNS[d] = (names[d], names[d])
+    r.table(wide, "各维度指数" if zh else "Indices of every construct by district",
+            "tables/league.csv", "league_constructs", columns=["construct"] + order)
     t = pd.DataFrame({"district": summary["district"].map(names),
                       "meeting": [f"{m} / {n}" for m, n in zip(summary["meeting"], summary["indicators"])],
                       "below": summary["below"].fillna("").map(

@@ -1,0 +1,27 @@
+"""Report pieces that need no pipeline run: small-cell suppression, the Chinese font."""
+
+import pandas as pd
+
+from csi import report
+
+
+def test_small_cells_are_suppressed_and_counted():
+    t = pd.DataFrame({"category": ["a", "b", "c"], "n": [120, 9, 10], "share": [0.86, 0.064, 0.071]})
+    out, k = report.suppress(t, "n", ["share"], 10)
+    assert k == 1
+    assert out.loc[1, "n"] == "<10" and out.loc[1, "share"] is None          # n = 9 hidden
+    assert out.loc[2, "n"] == 10 and out.loc[2, "share"] == 0.071            # n = 10 shown
+    assert t.loc[1, "n"] == 9                                                # input untouched
+
+
+def test_suppression_threshold_is_configurable():
+    t = pd.DataFrame({"n": [4, 25], "rate": [0.5, 0.9]})
+    assert report.suppress(t, "n", ["rate"], 5)[1] == 1
+    assert report.suppress(t, "n", ["rate"], 30)[1] == 2
+
+
+def test_the_cjk_font_is_installed_by_setup():
+    from pathlib import Path
+
+    fonts = Path(report.cjk_font_dir())
+    assert (fonts / "NotoSerifCJKsc-Regular.otf").stat().st_size > 10_000_000
