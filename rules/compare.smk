@@ -37,6 +37,7 @@ rule notebook_districts:
         notebook="results/comparison/notebooks/04_districts.ipynb",
         figures=figures("results/comparison/figures", ["forest_satisfaction", "criterion_heatmap"], "Figures", "comparison"),
     params:
+        language=config["report"]["language"],
         tables=lambda w, input: str(Path(input.league).parent),
         figures=lambda w, output: str(Path(output.figures[0]).parent),
         criterion=config["comparison"]["criterion"],
@@ -48,4 +49,4 @@ rule notebook_districts:
         "papermill {input.notebook} {output.notebook} -k python3 --cwd . --no-progress-bar"
         " --no-request-save-on-cell-execute --autosave-cell-every 0"
         " -p codebook {input.codebook:q} -p tables {params.tables} -p figures {params.figures}"
-        " -p criterion {params.criterion} -p language en > {log} 2>&1"
+        " -p criterion {params.criterion} -p language {params.language} > {log} 2>&1"

@@ -13,6 +13,7 @@ rule notebook_sample:
         notebook="results/{district}/notebooks/01_sample.ipynb",
         figures=figures("results/{district}/figures", ["top_box_by_type", "likert"], "Figures"),
     params:
+        language=config["report"]["language"],
         title=district_name,
         tables=lambda w, input: str(Path(input.top_box).parent),
         figures=lambda w, output: str(Path(output.figures[0]).parent),
@@ -25,7 +26,7 @@ rule notebook_sample:
         " --no-request-save-on-cell-execute --autosave-cell-every 0"
         " -p district {wildcards.district} -p title {params.title:q} -p codebook {input.codebook:q}"
         " -p flow {input.flow} -p tables {params.tables} -p figures {params.figures}"
-        " -p language en > {log} 2>&1"
+        " -p language {params.language} > {log} 2>&1"
 
 
 rule notebook_measurement:
@@ -39,6 +40,7 @@ rule notebook_measurement:
         notebook="results/{district}/notebooks/02_measurement.ipynb",
         figures=figures("results/{district}/figures", ["htmt"], "Figures"),
     params:
+        language=config["report"]["language"],
         title=district_name,
         tables=lambda w, input: str(Path(input.reliability).parent),
         cfa=lambda w, input: str(Path(input.cfa_fit).parent),
@@ -52,7 +54,7 @@ rule notebook_measurement:
         " --no-request-save-on-cell-execute --autosave-cell-every 0"
         " -p district {wildcards.district} -p title {params.title:q} -p codebook {input.codebook:q}"
         " -p tables {params.tables} -p cfa {params.cfa} -p figures {params.figures}"
-        " -p language en > {log} 2>&1"
+        " -p language {params.language} > {log} 2>&1"
 
 
 rule notebook_structural:
@@ -65,6 +67,7 @@ rule notebook_structural:
         notebook="results/{district}/notebooks/03_structural.ipynb",
         figures=figures("results/{district}/figures", ["path_diagram", "ipma"], "Figures"),
     params:
+        language=config["report"]["language"],
         title=district_name,
         model=lambda w, input: str(Path(input.fit).parent),
         figures=lambda w, output: str(Path(output.figures[0]).parent),
@@ -76,4 +79,4 @@ rule notebook_structural:
         "papermill {input.notebook} {output.notebook} -k python3 --cwd . --no-progress-bar"
         " --no-request-save-on-cell-execute --autosave-cell-every 0"
         " -p district {wildcards.district} -p title {params.title:q} -p codebook {input.codebook:q}"
-        " -p model {params.model} -p figures {params.figures} -p language en > {log} 2>&1"
+        " -p model {params.model} -p figures {params.figures} -p language {params.language} > {log} 2>&1"

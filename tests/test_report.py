@@ -25,3 +25,20 @@ def test_the_cjk_font_is_installed_by_setup():
 
     fonts = Path(report.cjk_font_dir())
     assert (fonts / "NotoSerifCJKsc-Regular.otf").stat().st_size > 10_000_000
+
+
+def test_chinese_figure_labels_render_with_the_cjk_font(tmp_path):
+    import subprocess
+    import sys
+
+    code = f"""
+from csi import plots
+plots.use_language("zh")
+import matplotlib.pyplot as plt
+fig, ax = plt.subplots()
+ax.set_title("满意度指数")
+plots.save(fig, {str(tmp_path)!r}, "zh")
+"""
+    r = subprocess.run([sys.executable, "-W", "error::UserWarning", "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr            # a missing glyph would warn (made an error here)
+    assert b"NotoSansCJKsc" in (tmp_path / "zh.pdf").read_bytes()

@@ -18,6 +18,18 @@ plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 200, "font.size": 9, "axe
                      "svg.hashsalt": "csi", "pdf.fonttype": 42})
 
 
+def use_language(language: str) -> None:
+    """Chinese labels need a CJK font: Noto Sans CJK SC (SIL OFL, PyPI package mplfonts)."""
+    if language != "zh":
+        return
+    from importlib import resources
+
+    from matplotlib import font_manager
+
+    font_manager.fontManager.addfont(str(resources.files("mplfonts") / "fonts" / "NotoSansCJKsc-Regular.otf"))
+    plt.rcParams["font.family"] = ["DejaVu Sans", "Noto Sans CJK SC"]   # Latin first, CJK fallback
+
+
 def palette(name: str, k: int):
     """k colours from a matplotlib colormap, sampled as seaborn.color_palette(name, k) does."""
     return [tuple(c) for c in plt.get_cmap(name)(np.linspace(0, 1, k + 2)[1:-1])]

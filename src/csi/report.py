@@ -88,6 +88,8 @@ COLUMNS = {
 }
 
 NUMBERISH = r"[<>=\-−–\d.,\s\[\]/]+"   # numbers, CIs, "<10", "3 / 14": right-aligned
+STEPS_ZH = {"duplicate": "重复提交", "speeder": "作答过快", "straight_liner": "直线作答",
+            "attention_check": "注意力题未通过", "item_missing": "缺答过多"}
 VERDICTS_ZH = {"distinct": "区分效度良好", "borderline": "临界", "not distinct": "区分效度不足"}
 
 
@@ -184,7 +186,9 @@ class Report:
                    or frame[c].dropna().astype(str).str.fullmatch(NUMBERISH).all() for c in frame.columns]
         align = ", ".join("right" if num else "left" for num in numeric)
         note = f"_{self.t('note')}._ {esc(note)} " if note else ""
+        # a short table stays on one page with its note; a long one may break across pages
         self.add(f"""
+#block(breakable: {"true" if len(frame) > 30 else "false"})[
 #figure(
   kind: table,
   caption: figure.caption(position: top)[{esc(caption)}],
@@ -192,7 +196,7 @@ class Report:
     table.header(table.hline(stroke: 0.8pt), {header}, table.hline(stroke: 0.5pt)), {cells},
     table.hline(stroke: 0.8pt)),
 ) <tab-{name}>
-#text(size: 8pt)[{note}{self.t('source')}: `{source}`.]
+#text(size: 8pt)[{note}{self.t('source')}: `{source}`.]]
 """)
 
     def figure(self, rel: str, caption: str, name: str, width: str = "90%") -> None:
@@ -315,6 +319,8 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
               f"order; each row counts once, at the first rule it fails. {flow['cells_set_missing']} stray answer "
               f"codes were set to missing.")
     steps = pd.DataFrame(flow["steps"])[["step", "excluded", "remaining"]]
+    if zh:
+        steps["step"] = steps["step"].map(lambda v: STEPS_ZH.get(v, v))
     r.table(steps, "排除流程" if zh else "Exclusion flow", "data/flow.json", "flow",
             columns=["step", "excluded", "remaining"])
     dims = "、".join if zh else ", ".join
