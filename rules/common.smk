@@ -1,4 +1,5 @@
 # Helpers shared by the rules (and only here).
+import shlex
 from pathlib import Path
 
 

@@ -15,7 +15,7 @@ rule compare:
         invariance=shown("results/comparison/tables/invariance_districts.csv", "invariance_districts", "Tables", "comparison"),
     params:
         districts=" ".join(f"--district {d} results/{d}" for d in COMPARED),
-        titles=" ".join(f"--title {d} '{config['districts'][d].get('name', d)}'" for d in COMPARED),
+        titles=" ".join(f"--title {d} {shlex.quote(district_title(d))}" for d in COMPARED),
         criterion=config["comparison"]["criterion"],
         out=folder_of("league"),
     log:

@@ -380,10 +380,14 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
     r.heading("reliability", 2)
     t = rel[["construct", "items", "alpha", "omega", "ave"]].copy()
     t["construct"] = t["construct"].map(r.label)
+    failing = [[name for name, ok in (("α", a), ("ω", o), ("AVE", v)) if not ok]
+               for a, o, v in zip(rel["alpha_ok"], rel["omega_ok"], rel["ave_ok"])]
+    t["verdict"] = [("低于标准：" if zh else "below cutoff: ") + ", ".join(f) if f else
+                    ("达标" if zh else "meets cutoffs") for f in failing]
     r.table(t, "信度与聚合效度" if zh else "Reliability and convergent validity", "tables/reliability.csv",
             "reliability", "α、ω ≥ .70，AVE ≥ .50（Fornell & Larcker, 1981）。" if zh else
             "Cutoffs: α and ω ≥ .70, AVE ≥ .50 (Fornell & Larcker, 1981).",
-            ["construct", "items", "alpha", "omega", "ave"])
+            ["construct", "items", "alpha", "omega", "ave", "verdict"])
     t = verdicts[["construct_a", "construct_b", "htmt", "htmt2", "verdict"]].copy()
     t.insert(0, "pair", [f"{r.label(a)} – {r.label(b)}" for a, b in zip(t["construct_a"], t["construct_b"])])
     t = t.drop(columns=["construct_a", "construct_b"])
