@@ -104,8 +104,6 @@ def esc(text) -> str:
 def fmt(v, digits=3) -> str:
     if v is None or (isinstance(v, float) and pd.isna(v)):
         return "–"
-    if isinstance(v, bool):
-        return str(v)
     if isinstance(v, int) or (isinstance(v, float) and float(v).is_integer() and abs(v) >= 100):
         return f"{int(v):,}"
     return f"{v:.{digits}f}"
@@ -141,6 +139,7 @@ class Report:
         self.results, self.out, self.title, self.lang = Path(results), Path(out), title, language
         self.cb, self.min_cell = cb, min_cell
         self.parts: list[str] = []
+        self.columns = dict(COLUMNS)   # plus this report's own (respondent types, districts)
         self.suppressed = 0
         (self.out / "tables").mkdir(parents=True, exist_ok=True)
 
@@ -149,7 +148,7 @@ class Report:
         return (zh if self.lang == "zh" else en).format(**kw)
 
     def col(self, key: str) -> str:
-        en, zh = COLUMNS[key]
+        en, zh = self.columns[key]
         return zh if self.lang == "zh" else en
 
     def label(self, code: str) -> str:
@@ -363,7 +362,7 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
         t[g] = [pct_ci(*v) for v in top[[f"rate_{g}", f"ci_lower_{g}", f"ci_upper_{g}"]].itertuples(index=False)]
         t, n_small = suppress(t, f"n_{g}", [g], k)
         r.suppressed += n_small
-        COLUMNS[f"n_{g}"], COLUMNS[g] = (f"n ({name})", f"n（{name}）"), (f"{name}, %", f"{name}，%")
+        r.columns[f"n_{g}"], r.columns[g] = (f"n ({name})", f"n（{name}）"), (f"{name}, %", f"{name}，%")
         cols += [f"n_{g}", g]
     if "p_value" in top:
         t["p"] = top["p_value"].map(lambda p: "< .001" if p < .001 else f"{p:.3f}" if pd.notna(p) else None)
@@ -537,7 +536,7 @@ def comparison(results, out, cb: Codebook, config: dict, timestamp: int = 0) -> 
     wide = wide[order].map("{:.1f}".format).reset_index()
     wide["construct"] = wide["construct"].map(r.label)
     for d in order:
-        COLUMNS[d] = (names[d], names[d])
+        r.columns[d] = (names[d], names[d])
     r.table(wide, "各维度指数" if zh else "Indices of every construct by district",
             "tables/league.csv", "league_constructs", columns=["construct"] + order)
     t = pd.DataFrame({"district": summary["district"].map(names),
