@@ -42,3 +42,18 @@ plots.save(fig, {str(tmp_path)!r}, "zh")
     r = subprocess.run([sys.executable, "-W", "error::UserWarning", "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr            # a missing glyph would warn (made an error here)
     assert b"NotoSansCJKsc" in (tmp_path / "zh.pdf").read_bytes()
+
+
+def test_missing_results_give_a_clear_error_and_no_report(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = Path(sys.executable).parent / "csi"
+    out = tmp_path / "results/x/report"
+    r = subprocess.run([str(exe), "report", "--results", str(tmp_path / "results/x"), "--codebook",
+                        "data/codebooks/ssa_service_2021.yaml", "--title", "X", "--seed", "1", "--out", str(out)],
+                       capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
+    assert r.returncode == 1
+    assert "flow.json" in r.stderr and "What to do:" in r.stderr and "Traceback" not in r.stderr
+    assert not out.exists() and not any(p.name.startswith(".report") for p in out.parent.glob(".*"))

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
 
 from .codebook import Codebook
+from .errors import CSIError
 
 CUTOFFS = {"cfi": (">=", 0.95), "tli": (">=", 0.95), "rmsea": ("<=", 0.06), "srmr": ("<=", 0.08)}
 REFERENCES = [
@@ -52,6 +55,7 @@ TEXT = {
     "results": ("Results", "结果"),
     "profile": ("Sample profile", "样本构成"),
     "rates": ("Satisfaction rates by respondent type", "分身份类型的满意率"),
+    "rates_all": ("Satisfaction rates", "满意率"),
     "reliability": ("Reliability and validity", "信度与效度"),
     "fit": ("Model fit", "模型拟合"),
     "paths": ("Structural paths and CSI indices", "结构路径与满意度指数"),
@@ -141,7 +145,7 @@ class Report:
         self.parts: list[str] = []
         self.columns = dict(COLUMNS)   # plus this report's own (respondent types, districts)
         self.suppressed = 0
-        (self.out / "tables").mkdir(parents=True, exist_ok=True)
+        self.files: dict[str, str] = {}   # tables/<name>.csv|.tex, written with the report
 
     def t(self, key: str, **kw) -> str:
         en, zh = TEXT[key]
@@ -157,11 +161,19 @@ class Report:
         except (KeyError, AttributeError):
             return code
 
+    def _source(self, rel: str) -> Path:
+        path = self.results / rel
+        if not path.exists():
+            raise CSIError("a results file the report needs is missing", file=path,
+                           hint="run the pipeline first (`make` or `snakemake --cores all`); "
+                                "the report is assembled from its results.")
+        return path
+
     def read_csv(self, rel: str) -> pd.DataFrame:
-        return pd.read_csv(self.results / rel)
+        return pd.read_csv(self._source(rel))
 
     def read_json(self, rel: str) -> dict:
-        return json.loads((self.results / rel).read_text("utf-8"))
+        return json.loads(self._source(rel).read_text("utf-8"))
 
     def add(self, text: str) -> None:
         self.parts.append(text)
@@ -175,9 +187,9 @@ class Report:
         LaTeX copies in report/tables/. `columns`: COLUMNS keys naming the frame's columns."""
         if columns:
             frame = frame.set_axis([self.col(c) for c in columns], axis=1)
-        frame.to_csv(self.out / "tables" / f"{name}.csv", index=False, lineterminator="\n")
+        self.files[f"tables/{name}.csv"] = frame.to_csv(index=False, lineterminator="\n")
         latex = frame.style.hide(axis="index").format(precision=3, na_rep="–").to_latex(hrules=True)
-        (self.out / "tables" / f"{name}.tex").write_text(latex, "utf-8")
+        self.files[f"tables/{name}.tex"] = latex
         header = ", ".join(f"[*{esc(c)}*]" for c in frame.columns)
         cells = ", ".join(f"[{esc(v if isinstance(v, str) else fmt(v))}]"
                           for row in frame.itertuples(index=False) for v in row)
@@ -217,17 +229,29 @@ class Report:
 #show table: set par(justify: false)
 #show figure.caption: set text(size: 9pt)
 """
-        source = self.out / "report.typ"
-        source.write_text(head + "\n".join(self.parts), "utf-8")
-        pdf = self.out / "report.pdf"
-        fonts = [cjk_font_dir()] if self.lang == "zh" else []
-        root = os.path.commonpath([self.results.resolve(), self.out.resolve()])
-        typst.compile(str(source), output=str(pdf), root=root, font_paths=fonts,
-                      timestamp=timestamp)
-        # the same source as HTML (figures embedded), for reading in a browser
-        typst.compile(str(source), output=str(self.out / "report.html"), root=root,
-                      font_paths=fonts, format="html", timestamp=timestamp)
-        return pdf
+        # everything is made in a sibling folder (same depth: relative image paths hold), then
+        # swapped in: a failed build leaves the previous report, or nothing, never half of one
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=f".{self.out.name}-", dir=self.out.parent))
+        try:
+            self.files["report.typ"] = head + "\n".join(self.parts)
+            for rel, text in self.files.items():
+                (stage / rel).parent.mkdir(exist_ok=True)
+                (stage / rel).write_text(text, "utf-8")
+            fonts = [cjk_font_dir()] if self.lang == "zh" else []
+            root = os.path.commonpath([self.results.resolve(), stage.resolve()])
+            source = str(stage / "report.typ")
+            typst.compile(source, output=str(stage / "report.pdf"), root=root, font_paths=fonts,
+                          timestamp=timestamp)
+            # the same source as HTML (figures embedded), for reading in a browser
+            typst.compile(source, output=str(stage / "report.html"), root=root, font_paths=fonts,
+                          format="html", timestamp=timestamp)
+            if self.out.exists():
+                shutil.rmtree(self.out)
+            os.replace(stage, self.out)
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+        return self.out / "report.pdf"
 
     def title_block(self, heading: str, byline: str) -> None:
         # HTML export drops aligned blocks: the title is a heading there, a centred block in the PDF
@@ -279,6 +303,9 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
     inv_path = r.results / "model/invariance_respondent_type/invariance.csv"
     inv = pd.read_csv(inv_path) if inv_path.exists() else None
     sat = config.get("satisfaction", "SAT")
+    if sat not in idx.index:
+        raise CSIError(f"the satisfaction construct {sat!r} is not in the results", file=r.results / "model/index.csv",
+                       hint=f"give --satisfaction one of: {', '.join(idx.index)} (config: `satisfaction:`).")
     first = ipma.iloc[0]
     simulated = "simulated" in title.lower()
     B = fit.get("bootstrap", {}).get("B", 0)
@@ -347,8 +374,8 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
     r.table(t, "样本构成" if zh else "Sample profile", "tables/profile.csv", "profile",
             r.t("suppressed", k=k), ["variable", "category", "n", "share"])
 
-    r.heading("rates", 2)
     levels = [c[len("rate_"):] for c in top.columns if c.startswith("rate_")]
+    r.heading("rates" if levels else "rates_all", 2)
     t = pd.DataFrame({"item": top["item"].map(r.label),
                       "all": [pct_ci(*v) for v in top[["rate", "ci_lower", "ci_upper"]].itertuples(index=False)]})
     cols = ["item", "all"]
@@ -368,13 +395,14 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
         t["p"] = top["p_value"].map(lambda p: "< .001" if p < .001 else f"{p:.3f}" if pd.notna(p) else None)
         cols.append("p")
     t = t[cols]
-    note = (f"Top-box share (satisfied or better) with Wilson 95% CIs; p: score test of the difference between "
-            f"respondent types. {r.t('suppressed', k=k)}" if not zh else
-            f"满意率（满意及以上）及 Wilson 95% 置信区间；p：两类受访者差异的 score 检验。{r.t('suppressed', k=k)}")
-    r.table(t, "分身份类型的满意率" if zh else "Satisfaction rates by respondent type", "tables/top_box.csv",
+    p_note = ("; p: score test of the difference between respondent types" if not zh else
+              "；p：两类受访者差异的 score 检验") if "p" in cols else ""
+    note = (f"Top-box share (satisfied or better) with Wilson 95% CIs{p_note}. {r.t('suppressed', k=k)}"
+            if not zh else f"满意率（满意及以上）及 Wilson 95% 置信区间{p_note}。{r.t('suppressed', k=k)}")
+    r.table(t, r.t("rates" if levels else "rates_all"), "tables/top_box.csv",
             "top_box", note, cols)
-    r.figure("figures/top_box_by_type.png", "分身份类型的满意率（Wilson 95% 置信区间）。" if zh else
-             "Top-box share by respondent type (Wilson 95% CIs).", "top")
+    r.figure("figures/top_box_by_type.png", f"{r.t('rates' if levels else 'rates_all')} (Wilson 95% CI).",
+             "top")
 
     r.heading("reliability", 2)
     t = rel[["construct", "items", "alpha", "omega", "ave"]].copy()

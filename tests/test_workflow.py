@@ -1,0 +1,67 @@
+"""The Snakemake workflow without a full run: lint, dry run, refused and failing inputs. (Apart
+from test_pipeline.py so that pytest-xdist runs them beside the long pipeline run.)"""
+
+import hashlib
+
+import pytest
+import yaml
+
+from conftest import ROOT, project_copy, snakemake
+
+CONFIG = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+DISTRICTS = list(CONFIG["districts"])
+pytestmark = pytest.mark.slow
+COMPARED = [d for d in DISTRICTS if CONFIG["districts"][d]["codebook"] == CONFIG["districts"][DISTRICTS[0]]["codebook"]]
+
+
+def sha(p) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def test_lint_is_clean():
+    r = snakemake("--lint", cwd=ROOT)
+    assert r.returncode == 0 and "Congratulations" in r.stdout + r.stderr, r.stdout + r.stderr
+
+
+def test_dry_run_plans_every_district(tmp_path):
+    proj = project_copy(tmp_path)
+    r = snakemake("-n", cwd=proj)
+    assert r.returncode == 0, r.stderr
+    counts = dict(line.split()[:2] for line in r.stdout.splitlines()
+                  if len(line.split()) == 2 and line.split()[1].isdigit())
+    assert counts["validate"] == counts["clean"] == str(len(DISTRICTS))
+    for rule in ("describe", "model", "notebook_sample", "notebook_measurement",
+                 "notebook_structural"):
+        assert counts[rule] == str(len(DISTRICTS)), rule
+    assert counts["compare"] == "1" and counts["invariance_type"] == str(len(COMPARED))
+
+
+def test_unknown_district_is_refused():
+    r = snakemake("-n", "--config", 'analyse=["nowhere"]', cwd=ROOT)
+    assert r.returncode != 0
+    out = r.stdout + r.stderr
+    assert "nowhere" in out and "config/config.yaml" in out and "districts" in out
+
+
+def test_a_failing_district_leaves_no_outputs(tmp_path):
+    proj = project_copy(tmp_path / "proj")
+    (proj / "data/raw/broken").mkdir()
+    (proj / "data/raw/broken/export.csv").write_bytes("序号,x\n1,2\n".encode("gbk"))
+    cfg = yaml.safe_load((proj / "config/config.yaml").read_text())
+    cfg["districts"] = {"broken": {"raw": "data/raw/broken/export.csv",
+                                   "codebook": "data/codebooks/ssa_service_2021.yaml"}}
+    (proj / "config/config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True))
+    r = snakemake("--cores", "1", cwd=proj)
+    assert r.returncode != 0
+    log = (proj / "results/broken/logs/validate.log").read_text()
+    assert "export.csv" in log and "What to do:" in log
+    assert not (proj / "results/broken/data").exists() or not any((proj / "results/broken/data").iterdir())
+
+
+def test_county_generator_is_byte_identical(tmp_path):
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, str(ROOT / "scripts/simulate_county_survey.py"), str(tmp_path)], check=True)
+    for name in ("export.csv", "truth.json"):
+        assert sha(tmp_path / name) == sha(ROOT / "data/raw/county_x" / name), name
