@@ -57,3 +57,11 @@ def test_missing_results_give_a_clear_error_and_no_report(tmp_path):
     assert r.returncode == 1
     assert "flow.json" in r.stderr and "What to do:" in r.stderr and "Traceback" not in r.stderr
     assert not out.exists() and not any(p.name.startswith(".report") for p in out.parent.glob(".*"))
+
+
+def test_latex_tables_escape_text_and_spell_symbols_as_commands():
+    t = pd.DataFrame({"District": ["Li & Mao 2021", "50% of #1"], "β": [0.5, None], "p": ["< .001", "0.2"]})
+    tex = report.to_latex(t)
+    assert r"Li \& Mao 2021" in tex and r"50\% of \#1" in tex
+    assert r"$\beta$" in tex and "$<$ .001" in tex and "--" in tex       # missing value: en dash
+    assert "\\toprule" in tex and "β" not in tex and "–" not in tex

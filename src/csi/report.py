@@ -130,6 +130,21 @@ def suppress(frame: pd.DataFrame, n_col: str, value_cols: list[str], k: int) -> 
     return out, int(small.sum())
 
 
+# Symbols of the tables as plain-LaTeX commands (pdflatex-safe), applied after escaping.
+LATEX_SYMBOLS = {"χ²": r"$\chi^2$", "R²": r"$R^2$", "α": r"$\alpha$", "ω": r"$\omega$", "β": r"$\beta$",
+                 "Δ": r"$\Delta$", "≥": r"$\geq$", "≤": r"$\leq$", "−": "$-$", "–": "--",
+                 "<": "$<$", ">": "$>$"}
+
+
+def to_latex(frame: pd.DataFrame) -> str:
+    """A booktabs table with special characters escaped and symbols as LaTeX commands."""
+    tex = (frame.style.hide(axis="index").format(precision=3, na_rep="–", escape="latex")
+           .format_index(escape="latex", axis=1).to_latex(hrules=True))
+    for symbol, command in LATEX_SYMBOLS.items():
+        tex = tex.replace(symbol, command)
+    return tex
+
+
 def cjk_font_dir() -> str:
     """The folder holding Noto Serif/Sans CJK SC (SIL OFL; PyPI package mplfonts, set up by make)."""
     from importlib import resources
@@ -188,8 +203,7 @@ class Report:
         if columns:
             frame = frame.set_axis([self.col(c) for c in columns], axis=1)
         self.files[f"tables/{name}.csv"] = frame.to_csv(index=False, lineterminator="\n")
-        latex = frame.style.hide(axis="index").format(precision=3, na_rep="–").to_latex(hrules=True)
-        self.files[f"tables/{name}.tex"] = latex
+        self.files[f"tables/{name}.tex"] = to_latex(frame)
         header = ", ".join(f"[*{esc(c)}*]" for c in frame.columns)
         cells = ", ".join(f"[{esc(v if isinstance(v, str) else fmt(v))}]"
                           for row in frame.itertuples(index=False) for v in row)
