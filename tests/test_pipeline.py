@@ -286,3 +286,33 @@ def test_snakemake_report_captions_every_shown_output(run, tmp_path):
     for name in names | {"report", "report_comparison"}:
         words = re.split(r"[*`{]", (ROOT / "rules/captions" / f"{name}.rst").read_text())[0].split()[:4]
         assert " ".join(words) in html, name
+
+
+def test_limitations_are_written_from_the_diagnostics(run, tmp_path):
+    """An inadmissible solution, failed discriminant validity and non-invariance in the results
+    files each become a limitation in the report."""
+    import shutil
+    import subprocess
+
+    proj, _ = run
+    res = tmp_path / "results/chengdu_a"
+    shutil.copytree(proj / "results/chengdu_a", res)
+    fit = json.loads((res / "model/fit.json").read_text())
+    fit.update(admissible=False, warnings=["Heywood case: negative variance of sat_overall"])
+    (res / "model/fit.json").write_text(json.dumps(fit))
+    htmt = pd.read_csv(res / "tables/htmt_verdicts.csv")
+    htmt.loc[0, "verdict"] = "not distinct"
+    htmt.to_csv(res / "tables/htmt_verdicts.csv", index=False)
+    inv_file = res / "model/invariance_respondent_type/invariance.csv"
+    inv = pd.read_csv(inv_file)
+    inv.loc[inv["model"] == "scalar", "verdict"] = "scalar invariance does NOT hold (delta CFI -0.020 < -.010)"
+    inv.to_csv(inv_file, index=False)
+    r = subprocess.run(["csi", "report", "--results", str(res), "--codebook",
+                        str(ROOT / CONFIG["districts"]["chengdu_a"]["codebook"]), "--title", "A", "--seed", "1",
+                        "--out", str(res / "report")], capture_output=True, text=True, env=venv_env())
+    assert r.returncode == 0, r.stderr
+    limits = (res / "report/report.typ").read_text("utf-8").split("= Limitations")[1].split("= References")[0]
+    assert "Heywood case" in limits and "not admissible" in limits
+    assert "Discriminant validity fails or is borderline" in limits
+    assert "Scalar invariance does not hold between respondent types" in limits
+    assert "NOT admissible" in (res / "report/report.typ").read_text("utf-8").split("= Data and method")[0]

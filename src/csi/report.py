@@ -293,12 +293,14 @@ def _verdict_zh(v: str) -> str:
     if v.startswith("baseline"):
         return "基线模型"
     kind = {"metric": "度量不变性", "scalar": "标量不变性"}.get(v.split()[0], v.split()[0])
-    return f"{kind}{'成立' if ' holds' in v else '不成立'}"
+    if "does NOT hold" in v:
+        return f"{kind}不成立"
+    return f"{kind}{'仅按 ΔCFI 成立，需谨慎' if 'but not by' in v else '成立'}"
 
 
 def invariant(inv: pd.DataFrame, level: str = "scalar") -> bool:
-    row = inv[inv["model"] == level]
-    return bool(len(row)) and " holds" in str(row["verdict"].iloc[0])
+    """As the comparison judges it (csi.compare): fails only where a verdict says it does not hold."""
+    return not inv.loc[inv["model"].isin(["metric", level]), "verdict"].str.contains("does NOT hold").any()
 
 
 def district(results, out, cb: Codebook, title: str, config: dict, timestamp: int = 0) -> Path:
