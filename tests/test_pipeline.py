@@ -241,10 +241,10 @@ def test_published_cross_tabs_suppress_small_cells(run, tmp_path):
                        capture_output=True, text=True, env=venv_env())
     assert r.returncode == 0, r.stderr
     published = pd.read_csv(res / "report/tables/profile.csv", dtype=str)
-    row = published[published["Category"] == "other"].iloc[0]
+    row = published[published["Category"] == "Other"].iloc[0]
     assert row["n"] == "<10" and pd.isna(row["%"])
     typ = (res / "report/report.typ").read_text("utf-8")
-    assert "[other], [\\<10], [–]" in typ                      # n and share of the cell hidden
+    assert "[Other], [\\<10], [–]" in typ                      # n and share of the cell hidden
     assert "small subgroup cell(s) (n < 10) are suppressed" in typ
 
 

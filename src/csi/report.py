@@ -113,6 +113,12 @@ def fmt(v, digits=3) -> str:
     return f"{v:.{digits}f}"
 
 
+def readable(code) -> str:
+    """A codebook code as a table shows it: 'lower_secondary' -> 'Lower secondary'."""
+    text = str(code).replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
 def pct_ci(rate, lo, hi) -> str | None:
     """'78.9 [76.2, 81.3]' from shares; None when the rate is missing (suppressed)."""
     if rate is None or pd.isna(rate):
@@ -383,7 +389,7 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
     r.heading("profile", 2)
     prof = r.read_csv("tables/profile.csv")
     t = pd.DataFrame({"variable": [r.label(v) for v in prof["variable"]],
-                      "category": prof["label_zh"] if zh else prof["value"],
+                      "category": prof["label_zh"] if zh else prof["value"].map(readable),
                       "n": prof["n"], "share": prof["share"].map(lambda v: f"{100 * v:.1f}")})
     t, n_small = suppress(t, "n", ["share"], k)
     r.suppressed += n_small
@@ -400,7 +406,7 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
         name = g
         if type_col is not None:
             zh_name = {v: k_ for k_, v in type_col.value_labels.items()}.get(g, g)
-            name = zh_name if zh else g
+            name = zh_name if zh else readable(g)
         t[f"n_{g}"] = top[f"n_{g}"]
         t[g] = [pct_ci(*v) for v in top[[f"rate_{g}", f"ci_lower_{g}", f"ci_upper_{g}"]].itertuples(index=False)]
         t, n_small = suppress(t, f"n_{g}", [g], k)
