@@ -8,7 +8,7 @@ UV     := uv==0.13.9
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: all run setup test lint lock simulate clean-results
+.PHONY: all run setup compile test benchmark lint lock simulate clean-results
 all: run
 
 setup: $(STAMP)
@@ -21,11 +21,20 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
 	@touch $@
 
-run: setup
+# Byte-compile the project's own modules once: every rule and kernel imports them, and an
+# environment with PYTHONDONTWRITEBYTECODE would otherwise recompile them in each process.
+compile: setup
+	@$(BIN)/python -m compileall -q src
+
+run: compile
 	$(BIN)/snakemake --cores $(CORES)
 
-test: setup
+test: compile
 	$(BIN)/python -m pytest -n 2
+
+# Cold run and no-op rerun of the default pipeline in a fresh copy (benchmarks/README.md).
+benchmark: compile
+	$(BIN)/python benchmarks/pipeline.py
 
 # Rewrite the SIMULATED raw exports in data/raw/ (byte-identical for an unchanged spec).
 simulate: setup

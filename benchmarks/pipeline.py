@@ -3,9 +3,9 @@ bootstrap B, all notebooks and reports) and no-op reruns, in a fresh copy of the
 Prints the cold and no-op times against the targets (60 s and 3 s) and the time per rule,
 summed over its jobs (from Snakemake's own job log, whole seconds).
 
-    python benchmarks/pipeline.py [--cores 2] [--noop 5]
+    make benchmark      # or, after `make compile`: python benchmarks/pipeline.py [--cores 2] [--noop 5]
 
-Run it after `make setup` (it uses the project's environment).
+It uses the project's environment, as `make` does.
 """
 
 import argparse
