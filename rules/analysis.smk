@@ -2,6 +2,7 @@
 
 
 rule describe:
+    priority: 1
     input:
         data=rules.clean.output.data,
         codebook=codebook,
@@ -51,6 +52,7 @@ rule model:
         seed=config["seed"],
         target=satisfaction,
     threads: bootstrap_workers()
+    priority: 1  # the longest job of a district, and the comparison waits for all of them
     log:
         "results/{district}/logs/model.log",
     conda:

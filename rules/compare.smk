@@ -2,6 +2,7 @@
 
 
 rule compare:
+    priority: 1  # the comparison chain ends the run: start it as soon as its inputs exist
     input:
         results=expand("results/{district}/model/index.csv", district=COMPARED),
         tables=expand("results/{district}/tables/top_box.csv", district=COMPARED),
@@ -28,6 +29,7 @@ rule compare:
 
 
 rule notebook_districts:
+    priority: 1
     input:
         notebook="notebooks/04_districts.ipynb",
         codebook=config["districts"][COMPARED[0]]["codebook"],

@@ -2,6 +2,7 @@
 
 
 rule validate:
+    priority: 1  # data, then models first: the comparison at the end waits for every model
     input:
         raw=raw_export,
         codebook=codebook,
@@ -24,6 +25,7 @@ rule validate:
 
 
 rule clean:
+    priority: 1
     input:
         coded=rules.validate.output.coded,
         report=rules.validate.output.report,

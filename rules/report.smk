@@ -43,6 +43,7 @@ rule report:
 
 
 rule report_comparison:
+    priority: 1
     input:
         tables=rules.compare.output,
         figures=rules.notebook_districts.output.figures,
