@@ -52,7 +52,7 @@ def has_respondent_type(name):
 
 
 def district_name(wildcards):
-    return district(wildcards).get("name", wildcards.district)
+    return district_title(wildcards.district)
 
 
 def district_title(name):

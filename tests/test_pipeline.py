@@ -226,7 +226,9 @@ def test_comparison_report_and_league_in_district_reports(run):
 
 
 def test_published_cross_tabs_suppress_small_cells(run, tmp_path):
-    """A category with n < min_cell in profile.csv is published as '<10' with no share."""
+    """A category with n < min_cell in profile.csv, and a respondent type with n < min_cell for
+    one indicator in top_box.csv, are published as '<10' with no share, CI or p; one more cell of
+    each is hidden so that the totals do not give them away."""
     import shutil
     import subprocess
 
@@ -236,6 +238,9 @@ def test_published_cross_tabs_suppress_small_cells(run, tmp_path):
     prof = pd.read_csv(res / "tables/profile.csv")
     prof.loc[len(prof)] = ["gender", "Gender", "other", "其他", 3, 0.0031]
     prof.to_csv(res / "tables/profile.csv", index=False)
+    top = pd.read_csv(res / "tables/top_box.csv")
+    top.loc[0, "n_individual"] = 7
+    top.to_csv(res / "tables/top_box.csv", index=False)
     r = subprocess.run(["csi", "report", "--results", str(res), "--codebook", str(ROOT / CONFIG["districts"]["chengdu_a"]["codebook"]),
                         "--title", "A", "--seed", "1", "--out", str(res / "report")],
                        capture_output=True, text=True, env=venv_env())
@@ -243,9 +248,16 @@ def test_published_cross_tabs_suppress_small_cells(run, tmp_path):
     published = pd.read_csv(res / "report/tables/profile.csv", dtype=str)
     row = published[published["Category"] == "Other"].iloc[0]
     assert row["n"] == "<10" and pd.isna(row["%"])
+    male = published[published["Category"] == "Male"].iloc[0]          # smallest other gender:
+    assert pd.isna(male["n"]) and pd.isna(male["%"])                   # else "other" = total - rest
     typ = (res / "report/report.typ").read_text("utf-8")
     assert "[Other], [\\<10], [–]" in typ                      # n and share of the cell hidden
-    assert "small subgroup cell(s) (n < 10) are suppressed" in typ
+    rates = pd.read_csv(res / "report/tables/top_box.csv", dtype=str)
+    assert rates.loc[0, "n (Individual)"] == "<10"
+    assert pd.isna(rates.loc[0, "Individual, %"]) and pd.isna(rates.loc[0, "p"])
+    assert pd.isna(rates.loc[0, "n (Unit)"]) and pd.isna(rates.loc[0, "Unit, %"])  # overall n is shown
+    assert rates.loc[1, "n (Individual)"] != "<10" and not pd.isna(rates.loc[1, "p"])
+    assert "4 small subgroup cell(s) (n < 10) are suppressed" in typ
 
 
 def test_chinese_report_uses_zh_labels_and_the_cjk_font(run):
@@ -267,6 +279,7 @@ def test_chinese_report_uses_zh_labels_and_the_cjk_font(run):
     for code in ("SAT", "LOC", "loc_online_ease"):
         assert cb.label(code, "zh") in text and cb.label(code, "zh") in html
     assert "摘要" in text and "Noto Serif CJK SC" in text
+    assert "本报告数据为*模拟数据*" in text                  # the abstract says the data are simulated
     assert b"NotoSerifCJKsc" in (res / "report_zh/report.pdf").read_bytes()   # the glyphs are embedded
 
 

@@ -23,7 +23,9 @@ def test_suppression_threshold_is_configurable():
 def test_the_cjk_font_is_installed_by_setup():
     from pathlib import Path
 
-    fonts = Path(report.cjk_font_dir())
+    from csi import cjk_fonts
+
+    fonts = Path(cjk_fonts())
     assert (fonts / "NotoSerifCJKsc-Regular.otf").stat().st_size > 10_000_000
 
 
@@ -65,3 +67,18 @@ def test_latex_tables_escape_text_and_spell_symbols_as_commands():
     assert r"Li \& Mao 2021" in tex and r"50\% of \#1" in tex
     assert r"$\beta$" in tex and "$<$ .001" in tex and "--" in tex       # missing value: en dash
     assert "\\toprule" in tex and "β" not in tex and "–" not in tex
+
+
+def test_a_lone_small_cell_is_protected_by_a_second_one():
+    """Categories add up to the published total: one hidden cell alone could be recovered by
+    subtraction, so the smallest visible cell of its group is hidden too."""
+    t = pd.DataFrame({"variable": ["g", "g", "g", "a", "a"], "n": [400, 3, 120, 250, 250],
+                      "share": [0.767, 0.006, 0.230, 0.5, 0.5]})
+    first, k1 = report.suppress(t, "n", ["share"], 10)
+    out, k2 = report.suppress_complement(first, [[(i, "n", ["share"]) for i in [0, 1, 2]],
+                                                 [(i, "n", ["share"]) for i in [3, 4]]], 10)
+    assert (k1, k2) == (1, 1)
+    assert out.loc[1, "n"] == "<10" and pd.isna(out.loc[2, "n"]) and pd.isna(out.loc[2, "share"])
+    assert out.loc[0, "n"] == 400 and out.loc[3, "n"] == 250             # the rest stays
+    two, _ = report.suppress(t.assign(n=[400, 3, 4, 250, 250]), "n", ["share"], 10)
+    assert report.suppress_complement(two, [[(i, "n", ["share"]) for i in [0, 1, 2]]], 10)[1] == 0

@@ -3,6 +3,13 @@
 __version__ = "0.1.0"
 
 
+def cjk_fonts():
+    """The folder with Noto Sans/Serif CJK SC (SIL OFL), from the PyPI package mplfonts."""
+    from importlib import resources
+
+    return resources.files("mplfonts") / "fonts"
+
+
 def project_root(start=None):
     """The folder holding the Snakefile, searched upwards from `start` (default: cwd).
 

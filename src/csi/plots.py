@@ -22,11 +22,11 @@ def use_language(language: str) -> None:
     """Chinese labels need a CJK font: Noto Sans CJK SC (SIL OFL, PyPI package mplfonts)."""
     if language != "zh":
         return
-    from importlib import resources
-
     from matplotlib import font_manager
 
-    font_manager.fontManager.addfont(str(resources.files("mplfonts") / "fonts" / "NotoSansCJKsc-Regular.otf"))
+    from . import cjk_fonts
+
+    font_manager.fontManager.addfont(str(cjk_fonts() / "NotoSansCJKsc-Regular.otf"))
     plt.rcParams["font.family"] = ["DejaVu Sans", "Noto Sans CJK SC"]   # Latin first, CJK fallback
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import cjk_fonts
 from .codebook import Codebook
 from .errors import CSIError
 
@@ -67,7 +68,8 @@ TEXT = {
     "note": ("Note", "注"),
     "source": ("Source", "来源"),
     "none_flagged": ("None flagged by the diagnostics.", "诊断未发现问题。"),
-    "suppressed": ("Cells with n < {k} are suppressed (–).", "n < {k} 的单元格不予公布（–）。"),
+    "suppressed": ("Cells with n < {k} are suppressed (<{k}), with one more cell where the total "
+                   "would reveal them (–).", "n < {k} 的单元格不予公布（<{k}），可由合计反推时另隐去一格（–）。"),
     "yes": ("yes", "是"), "no": ("no", "否"),
 }
 
@@ -113,6 +115,11 @@ def fmt(v, digits=3) -> str:
     return f"{v:.{digits}f}"
 
 
+def is_simulated(name) -> bool:
+    """Simulated districts say so in their name (config `name` / `name_zh`)."""
+    return "simulated" in str(name).lower() or "模拟" in str(name)
+
+
 def readable(code) -> str:
     """A codebook code as a table shows it: 'lower_secondary' -> 'Lower secondary'."""
     text = str(code).replace("_", " ")
@@ -136,6 +143,22 @@ def suppress(frame: pd.DataFrame, n_col: str, value_cols: list[str], k: int) -> 
     return out, int(small.sum())
 
 
+def suppress_complement(frame: pd.DataFrame, groups: list[list[tuple]], k: int) -> tuple[pd.DataFrame, int]:
+    """Secondary suppression. Each group lists cells (row, n column, value columns) that add up to a
+    published total; a single hidden cell could be recovered by subtraction, so the visible cell
+    with the smallest n is hidden as well (n and values shown as '–'). Returns the table and how
+    many cells were hidden here."""
+    out, hidden = frame.copy(), 0
+    for cells in groups:
+        small = [c for c in cells if out.at[c[0], c[1]] == f"<{k}"]
+        visible = [c for c in cells if out.at[c[0], c[1]] != f"<{k}" and pd.notna(out.at[c[0], c[1]])]
+        if len(small) == 1 and visible:
+            row, n_col, value_cols = min(visible, key=lambda c: float(out.at[c[0], c[1]]))
+            out.loc[row, [n_col, *value_cols]] = None
+            hidden += 1
+    return out, hidden
+
+
 # Symbols of the tables as plain-LaTeX commands (pdflatex-safe), applied after escaping.
 LATEX_SYMBOLS = {"χ²": r"$\chi^2$", "R²": r"$R^2$", "α": r"$\alpha$", "ω": r"$\omega$", "β": r"$\beta$",
                  "Δ": r"$\Delta$", "≥": r"$\geq$", "≤": r"$\leq$", "−": "$-$", "–": "--",
@@ -149,13 +172,6 @@ def to_latex(frame: pd.DataFrame) -> str:
     for symbol, command in LATEX_SYMBOLS.items():
         tex = tex.replace(symbol, command)
     return tex
-
-
-def cjk_font_dir() -> str:
-    """The folder holding Noto Serif/Sans CJK SC (SIL OFL; PyPI package mplfonts, set up by make)."""
-    from importlib import resources
-
-    return str(resources.files("mplfonts") / "fonts")
 
 
 class Report:
@@ -198,6 +214,17 @@ class Report:
 
     def add(self, text: str) -> None:
         self.parts.append(text)
+
+    def suppress(self, frame: pd.DataFrame, n_col: str, value_cols: list[str]) -> pd.DataFrame:
+        """suppress() at this report's threshold, counting the suppressed rows for the limitations."""
+        out, small = suppress(frame, n_col, value_cols, self.min_cell)
+        self.suppressed += small
+        return out
+
+    def complement(self, frame: pd.DataFrame, groups: list[list[tuple]]) -> pd.DataFrame:
+        out, hidden = suppress_complement(frame, groups, self.min_cell)
+        self.suppressed += hidden
+        return out
 
     def heading(self, key: str, level: int = 1) -> None:
         self.add(f"{'=' * level} {self.t(key)}")
@@ -258,7 +285,7 @@ class Report:
             for rel, text in self.files.items():
                 (stage / rel).parent.mkdir(exist_ok=True)
                 (stage / rel).write_text(text, "utf-8")
-            fonts = [cjk_font_dir()] if self.lang == "zh" else []
+            fonts = [str(cjk_fonts())] if self.lang == "zh" else []
             root = os.path.commonpath([self.results.resolve(), stage.resolve()])
             source = str(stage / "report.typ")
             typst.compile(source, output=str(stage / "report.pdf"), root=root, font_paths=fonts,
@@ -312,8 +339,9 @@ def invariant(inv: pd.DataFrame, level: str = "scalar") -> bool:
 def district(results, out, cb: Codebook, title: str, config: dict, timestamp: int = 0) -> Path:
     """The district report. config: seed, satisfaction, language, min_cell, frame, fieldwork,
     comparison (the comparison's results folder, if this district is compared)."""
-    lang, k = config.get("language", "en"), config.get("min_cell", 10)
-    r = Report(results, out, title, lang, cb, k)
+    lang = config.get("language", "en")
+    r = Report(results, out, title, lang, cb, config.get("min_cell", 10))
+    k = r.min_cell
     zh = lang == "zh"
     flow = r.read_json("data/flow.json")
     fit = r.read_json("model/fit.json")
@@ -329,7 +357,7 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
         raise CSIError(f"the satisfaction construct {sat!r} is not in the results", file=r.results / "model/index.csv",
                        hint=f"give --satisfaction one of: {', '.join(idx.index)} (config: `satisfaction:`).")
     first = ipma.iloc[0]
-    simulated = "simulated" in title.lower()
+    simulated = is_simulated(title)
     B = fit.get("bootstrap", {}).get("B", 0)
     good_fit = fit["cfi"] >= .95 and fit["rmsea"] <= .06
 
@@ -391,16 +419,19 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
     t = pd.DataFrame({"variable": [r.label(v) for v in prof["variable"]],
                       "category": prof["label_zh"] if zh else prof["value"].map(readable),
                       "n": prof["n"], "share": prof["share"].map(lambda v: f"{100 * v:.1f}")})
-    t, n_small = suppress(t, "n", ["share"], k)
-    r.suppressed += n_small
+    t = r.suppress(t, "n", ["share"])
+    t = r.complement(t, [[(i, "n", ["share"]) for i in rows] for rows in t.groupby("variable").groups.values()])
     r.table(t, "样本构成" if zh else "Sample profile", "tables/profile.csv", "profile",
             r.t("suppressed", k=k), ["variable", "category", "n", "share"])
 
     levels = [c[len("rate_"):] for c in top.columns if c.startswith("rate_")]
     r.heading("rates" if levels else "rates_all", 2)
-    t = pd.DataFrame({"item": top["item"].map(r.label),
+    t = pd.DataFrame({"item": top["item"].map(r.label), "n": top["n"],
                       "all": [pct_ci(*v) for v in top[["rate", "ci_lower", "ci_upper"]].itertuples(index=False)]})
-    cols = ["item", "all"]
+    if "p_value" in top:
+        t["p"] = top["p_value"].map(lambda p: "< .001" if p < .001 else f"{p:.3f}" if pd.notna(p) else None)
+    t = r.suppress(t, "n", ["all"] + [c for c in ("p",) if c in t])
+    cols = ["item", "n", "all"]
     type_col = (cb.role("respondent_type") or [None])[0]
     for g in levels:
         name = g
@@ -409,13 +440,11 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
             name = zh_name if zh else readable(g)
         t[f"n_{g}"] = top[f"n_{g}"]
         t[g] = [pct_ci(*v) for v in top[[f"rate_{g}", f"ci_lower_{g}", f"ci_upper_{g}"]].itertuples(index=False)]
-        t, n_small = suppress(t, f"n_{g}", [g], k)
-        r.suppressed += n_small
+        t = r.suppress(t, f"n_{g}", [g] + [c for c in ("p",) if c in t])   # p too: it reveals the cell
         r.columns[f"n_{g}"], r.columns[g] = (f"n ({name})", f"n（{name}）"), (f"{name}, %", f"{name}，%")
         cols += [f"n_{g}", g]
-    if "p_value" in top:
-        t["p"] = top["p_value"].map(lambda p: "< .001" if p < .001 else f"{p:.3f}" if pd.notna(p) else None)
-        cols.append("p")
+    t = r.complement(t, [[(i, f"n_{g}", [g]) for g in levels] for i in t.index])  # overall n is shown
+    cols += [c for c in ("p",) if c in t]
     t = t[cols]
     p_note = ("; p: score test of the difference between respondent types" if not zh else
               "；p：两类受访者差异的 score 检验") if "p" in cols else ""
@@ -603,7 +632,7 @@ def comparison(results, out, cb: Codebook, config: dict, timestamp: int = 0) -> 
         limits.append("区县间标量不变性不成立，指数比较需谨慎。" if zh else
                       "Scalar invariance across districts does not hold: index differences may reflect "
                       "measurement, not satisfaction.")
-    if any("simulated" in str(n).lower() for n in names.values()):
+    if any(map(is_simulated, names.values())):
         limits.append("数据为模拟数据。" if zh else "The data are simulated; the numbers illustrate the method.")
     r.add("\n".join(f"- {x}" for x in limits) or r.t("none_flagged"))
     r.references()

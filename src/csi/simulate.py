@@ -20,7 +20,7 @@ import numpy as np
 import yaml
 from scipy import optimize, stats
 
-from .codebook import Codebook
+from .codebook import Codebook, SafeLoader
 from . import codebook as codebook_mod
 
 DRIVERS = ("LOC", "INF", "HND", "INT")
@@ -29,7 +29,7 @@ GROUPS = ("unit", "individual")
 
 
 def load_spec(path) -> dict:
-    return yaml.load(Path(path).read_text("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return yaml.load(Path(path).read_text("utf-8"), Loader=SafeLoader)
 
 
 def rng_for(seed: int, district: str) -> np.random.Generator:
