@@ -1,12 +1,22 @@
 import csv
+import hashlib
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+CONFIG = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+DISTRICTS = list(CONFIG["districts"])
+COMPARED = [d for d in DISTRICTS
+            if CONFIG["districts"][d]["codebook"] == CONFIG["districts"][DISTRICTS[0]]["codebook"]]
+
+
+def sha(p: Path) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest()
 CODEBOOK = ROOT / "data/codebooks/ssa_service_2021.yaml"
 RAW_A = ROOT / "data/raw/chengdu_a/export.xlsx"
 

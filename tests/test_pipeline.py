@@ -1,6 +1,5 @@
 """The Snakemake workflow, run as a user would, in a copy of the tracked project files."""
 
-import hashlib
 import json
 import re
 from pathlib import Path
@@ -9,16 +8,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import ROOT, project_copy, snakemake, venv_env
+from conftest import COMPARED, CONFIG, DISTRICTS, ROOT, project_copy, sha, snakemake, venv_env
 
 pytestmark = pytest.mark.slow
-CONFIG = yaml.safe_load((ROOT / "config/config.yaml").read_text())
-DISTRICTS = list(CONFIG["districts"])
-COMPARED = [d for d in DISTRICTS if CONFIG["districts"][d]["codebook"] == CONFIG["districts"][DISTRICTS[0]]["codebook"]]
-
-
-def sha(p: Path) -> str:
-    return hashlib.sha256(p.read_bytes()).hexdigest()
 
 
 @pytest.fixture(scope="module")

@@ -1,21 +1,12 @@
 """The Snakemake workflow without a full run: lint, dry run, refused and failing inputs. (Apart
 from test_pipeline.py so that pytest-xdist runs them beside the long pipeline run.)"""
 
-import hashlib
-
 import pytest
 import yaml
 
-from conftest import ROOT, project_copy, snakemake
+from conftest import COMPARED, DISTRICTS, ROOT, project_copy, sha, snakemake
 
-CONFIG = yaml.safe_load((ROOT / "config/config.yaml").read_text())
-DISTRICTS = list(CONFIG["districts"])
 pytestmark = pytest.mark.slow
-COMPARED = [d for d in DISTRICTS if CONFIG["districts"][d]["codebook"] == CONFIG["districts"][DISTRICTS[0]]["codebook"]]
-
-
-def sha(p) -> str:
-    return hashlib.sha256(p.read_bytes()).hexdigest()
 
 
 def test_lint_is_clean():
