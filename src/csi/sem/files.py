@@ -1,0 +1,87 @@
+"""Reading model data and writing estimates.csv / fit.json / bootstrap.csv."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .estimate import Result
+from .model import strip_model
+
+FIT_KEYS = ["npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower",
+            "rmsea_ci_upper", "srmr", "gfi", "aic", "bic", "loglik", "n", "converged",
+            "admissible", "warnings", "ci"]
+EST_COLUMNS = ["lhs", "op", "rhs", "est", "se", "z", "pvalue", "std_all", "ci_lower", "ci_upper"]
+
+
+def read_data(path) -> pd.DataFrame:
+    from pathlib import Path
+
+    from ..errors import CSIError
+
+    path = Path(path)
+    if not path.exists():
+        raise CSIError("data file not found", file=path)
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    if path.suffix == ".csv":
+        return pd.read_csv(path)
+    raise CSIError(f"cannot read {path.suffix!r} data", file=path, hint="give a .csv or .parquet file.")
+
+
+def check_variables(description: str, data: pd.DataFrame, model_file, data_file) -> None:
+    """Every observed variable of the model must be a numeric column of the data."""
+    import semopy
+
+    from ..errors import CSIError
+
+    try:
+        observed = semopy.Model(strip_model(description)[0]).vars["observed"]
+    except Exception as e:  # semopy's parser raises bare exceptions on syntax errors
+        raise CSIError(f"the model could not be parsed ({type(e).__name__}: {e})", file=model_file,
+                       hint="check the lavaan syntax (=~ loadings, ~ regressions, ~~ covariances).") from None
+    missing = [v for v in observed if v not in data.columns]
+    if missing:
+        raise CSIError(f"the model uses variable(s) not in the data: {', '.join(missing)}",
+                       file=model_file,
+                       hint=f"columns of {data_file} are: {', '.join(map(str, data.columns[:40]))}; "
+                            "rename the variable in the model or add the column.")
+    bad = [v for v in observed if not pd.api.types.is_numeric_dtype(data[v])]
+    if bad:
+        raise CSIError(f"model variable(s) are not numeric: {', '.join(bad)}", file=data_file,
+                       column=bad[0], hint="SEM needs numeric codes; recode the column first.")
+
+
+def write_result(result: Result, out_dir) -> None:
+    """DIR/estimates.csv and DIR/fit.json (+ DIR/bootstrap.csv), all-or-nothing."""
+    import json
+    from pathlib import Path
+
+    from ..io import atomic_outputs
+
+    out = Path(out_dir)
+    fit = {k: result.measures[k] for k in FIT_KEYS}
+    if "bootstrap" in result.measures:
+        fit["bootstrap"] = result.measures["bootstrap"]
+    paths = [out / "estimates.csv", out / "fit.json"]
+    if result.bootstrap is not None:
+        paths.append(out / "bootstrap.csv")
+    with atomic_outputs(*paths) as tmp:
+        result.estimates[EST_COLUMNS].to_csv(tmp[0], index=False, float_format="%.10g", lineterminator="\n")
+        Path(tmp[1]).write_text(json.dumps(_jsonable(fit), indent=2, ensure_ascii=False) + "\n", "utf-8")
+        if result.bootstrap is not None:
+            result.bootstrap.to_csv(tmp[2], index=False, float_format="%.10g", lineterminator="\n")
+
+
+def _jsonable(obj):
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, (np.floating, float)):
+        return None if not np.isfinite(obj) else float(f"{float(obj):.10g}")
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj
