@@ -4,6 +4,7 @@
 rule describe:
     priority: 1
     input:
+        lib=library("describe", "io"),
         data=rules.clean.output.data,
         codebook=codebook,
     output:
@@ -19,13 +20,14 @@ rule describe:
     conda:
         "../environment.yml"
     shell:
-        "csi describe {input.data} --codebook {input.codebook:q} --out {params.out} > {log} 2>&1"
+        "csi --log {log} describe {input.data} --codebook {input.codebook:q} --out {params.out}"
 
 
 rule model:
     # The measurement model (CFA: reliability, validity) and the structural model with its
     # bootstrap, in one process: importing semopy costs ~3 s per process on a small machine.
     input:
+        lib=library("psychometrics", "sem", "index", "bootstrap", "io"),
         data=rules.clean.output.data,
         model=model,
         codebook=codebook,
@@ -58,14 +60,15 @@ rule model:
     conda:
         "../environment.yml"
     shell:
-        "csi measurement {input.model:q} {input.data} --out {params.tables} --cfa-out {params.cfa_out}"
+        "csi --log {log} measurement {input.model:q} {input.data} --out {params.tables} --cfa-out {params.cfa_out}"
+        " --codebook {input.codebook:q}"
         " --then fit {input.model:q} {input.data} --out {params.out} --codebook {input.codebook:q}"
         " --target {params.target} --bootstrap {params.draws} --seed {params.seed} --jobs {threads}"
-        " --quiet > {log} 2>&1"
 
 
 rule invariance_type:
     input:
+        lib=library("invariance", "psychometrics", "sem", "io"),
         data=rules.clean.output.data,
         model=model,
         codebook=codebook,
@@ -78,5 +81,4 @@ rule invariance_type:
     conda:
         "../environment.yml"
     shell:
-        "csi invariance {input.model:q} {input.data} --cfa --codebook {input.codebook:q} --out {params.out}"
-        " > {log} 2>&1"
+        "csi --log {log} invariance {input.model:q} {input.data} --cfa --codebook {input.codebook:q} --out {params.out}"

@@ -34,6 +34,22 @@ def codebook(wildcards):
     return district(wildcards)["codebook"]
 
 
+def read_options(wildcards):
+    """`csi validate` options for how this district's export is laid out (config keys of the same name)."""
+    entry = district(wildcards)
+    opts = [f"--encoding {shlex.quote(entry['encoding'])}"]
+    if "sheet" in entry:
+        opts.append(f"--sheet {shlex.quote(str(entry['sheet']))}")
+    if "header_row" in entry:
+        rows = entry["header_row"]
+        opts.append(f"--header-row {','.join(map(str, rows)) if isinstance(rows, list) else rows}")
+    if "separator" in entry:
+        opts.append(f"--separator {shlex.quote(entry['separator'])}")
+    if entry.get("footer_rows"):
+        opts.append(f"--footer-rows {entry['footer_rows']}")
+    return " ".join(opts)
+
+
 def model(wildcards):
     return district(wildcards).get("model", config["model"])
 
@@ -106,3 +122,57 @@ def bootstrap_workers():
         return 1
     return max(1, cores // len(DISTRICTS))
 
+
+
+def _imports():
+    """csi module -> csi modules it imports (relative imports, anywhere in the file). Read once per
+    workflow run (~20 ms)."""
+    import ast
+
+    src = Path(workflow.basedir) / "src/csi"
+    graph = {}
+    for path in src.rglob("*.py"):
+        rel = path.relative_to(src).with_suffix("")
+        name = ".".join(p for p in rel.parts if p != "__init__")
+        package = name.split(".")[:-1] if path.name != "__init__.py" else name.split(".")
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = package[: len(package) - node.level + 1] if node.level > 1 else package
+                if node.module:
+                    deps.add(".".join(base + node.module.split(".")))
+                else:
+                    deps |= {".".join(base + [a.name]) for a in node.names}
+        graph[name or "__init__"] = {d for d in deps if d}
+    return graph
+
+
+IMPORTS = _imports()
+
+
+def library(*modules):
+    """The csi source files the given modules use, transitively (plus the command line and, with
+    codebooks, their schema): inputs of a rule, so that changing the library reruns what it affects."""
+    todo, seen = ["__init__", *modules], set()
+    while todo:
+        m = todo.pop()
+        if m in seen:
+            continue
+        seen.add(m)
+        for sub in [m, *(k for k in IMPORTS if k.startswith(f"{m}."))]:   # a package: all its modules
+            seen.add(sub)
+            todo += [d for d in IMPORTS.get(sub, ()) if d not in seen]
+    files = []
+    for m in sorted(seen):
+        parts = m.split(".")
+        path = Path("src/csi", *parts)
+        if (path / "__init__.py").exists():
+            files.append(str(path / "__init__.py"))
+        elif path.with_suffix(".py").exists():
+            files.append(str(path.with_suffix(".py")))
+        elif m == "__init__":
+            files.append("src/csi/__init__.py")
+    files.append("src/csi/cli.py")          # the commands (its own imports are per command)
+    if "codebook" in seen:
+        files.append("src/csi/schemas/codebook.schema.json")
+    return sorted(set(files))

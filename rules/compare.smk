@@ -4,6 +4,7 @@
 rule compare:
     priority: 1  # the comparison chain ends the run: start it as soon as its inputs exist
     input:
+        lib=library("compare", "io"),
         results=expand("results/{district}/model/index.csv", district=COMPARED),
         tables=expand("results/{district}/tables/top_box.csv", district=COMPARED),
         data=expand("results/{district}/data/clean.parquet", district=COMPARED),
@@ -24,13 +25,14 @@ rule compare:
     conda:
         "../environment.yml"
     shell:
-        "csi compare --model {input.model:q} --codebook {input.codebook:q} {params.districts}"
-        " {params.titles} --criterion {params.criterion} --out {params.out} > {log} 2>&1"
+        "csi --log {log} compare --model {input.model:q} --codebook {input.codebook:q} {params.districts}"
+        " {params.titles} --criterion {params.criterion} --out {params.out}"
 
 
 rule notebook_districts:
     priority: 1
     input:
+        lib=library("plots", "codebook"),
         notebook="notebooks/04_districts.ipynb",
         codebook=config["districts"][COMPARED[0]]["codebook"],
         league=rules.compare.output.league,
@@ -43,6 +45,7 @@ rule notebook_districts:
         tables=lambda w, input: str(Path(input.league).parent),
         figures=lambda w, output: str(Path(output.figures[0]).parent),
         criterion=config["comparison"]["criterion"],
+        target=config["districts"][COMPARED[0]].get("satisfaction", config["satisfaction"]),
     log:
         "results/comparison/logs/notebook_04_districts.log",
     conda:
@@ -51,4 +54,4 @@ rule notebook_districts:
         "papermill {input.notebook} {output.notebook} -k python3 --cwd . --no-progress-bar"
         " --no-request-save-on-cell-execute --autosave-cell-every 0"
         " -p codebook {input.codebook:q} -p tables {params.tables} -p figures {params.figures}"
-        " -p criterion {params.criterion} -p language {params.language} > {log} 2>&1"
+        " -p criterion {params.criterion} -p satisfaction {params.target} -p language {params.language}"

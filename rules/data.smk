@@ -4,6 +4,7 @@
 rule validate:
     priority: 1  # data, then models first: the comparison at the end waits for every model
     input:
+        lib=library("validate", "io"),
         raw=raw_export,
         codebook=codebook,
     output:
@@ -11,7 +12,7 @@ rule validate:
         recoded="results/{district}/data/recoded_cells.csv",
         report="results/{district}/data/validation.json",
     params:
-        encoding=lambda w: district(w)["encoding"],
+        read=read_options,
         salt_file=config["privacy"]["salt_file"],
         out_of_range=config["clean"]["out_of_range"],
     log:
@@ -19,14 +20,15 @@ rule validate:
     conda:
         "../environment.yml"
     shell:
-        "csi validate {input.raw:q} --codebook {input.codebook:q} --encoding {params.encoding:q}"
+        "csi --log {log} validate {input.raw:q} --codebook {input.codebook:q} {params.read}"
         " --salt-file {params.salt_file:q} --out-of-range {params.out_of_range}"
-        " --coded {output.coded} --recoded {output.recoded} --report {output.report} > {log} 2>&1"
+        " --coded {output.coded} --recoded {output.recoded} --report {output.report}"
 
 
 rule clean:
     priority: 1
     input:
+        lib=library("clean", "io"),
         coded=rules.validate.output.coded,
         report=rules.validate.output.report,
         codebook=codebook,
@@ -44,7 +46,7 @@ rule clean:
     conda:
         "../environment.yml"
     shell:
-        "csi clean {input.coded} --codebook {input.codebook:q} --validation {input.report}"
+        "csi --log {log} clean {input.coded} --codebook {input.codebook:q} --validation {input.report}"
         " --min-duration {params.min_duration} --straightline-min-items {params.min_items}"
         " {params.any_grid} --max-item-missing {params.max_missing}"
-        " --data {output.data} --exclusions {output.exclusions} --flow {output.flow} > {log} 2>&1"
+        " --data {output.data} --exclusions {output.exclusions} --flow {output.flow}"

@@ -4,6 +4,7 @@
 
 rule notebook_sample:
     input:
+        lib=library("plots", "codebook"),
         notebook="notebooks/01_sample.ipynb",
         codebook=codebook,
         flow=rules.clean.output.flow,
@@ -31,6 +32,7 @@ rule notebook_sample:
 
 rule notebook_measurement:
     input:
+        lib=library("plots", "codebook"),
         notebook="notebooks/02_measurement.ipynb",
         codebook=codebook,
         reliability=rules.model.output.reliability,
@@ -59,6 +61,7 @@ rule notebook_measurement:
 
 rule notebook_structural:
     input:
+        lib=library("plots", "codebook"),
         notebook="notebooks/03_structural.ipynb",
         codebook=codebook,
         fit=rules.model.output.fit,

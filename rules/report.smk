@@ -4,6 +4,7 @@
 
 rule report:
     input:
+        lib=library("report", "codebook"),
         flow=rules.clean.output.flow,
         tables=rules.describe.output,
         model=rules.model.output,
@@ -36,15 +37,16 @@ rule report:
     conda:
         "../environment.yml"
     shell:
-        "csi report --results {params.results} --codebook {input.codebook:q} --title {params.title:q}"
+        "csi --log {log} report --results {params.results} --codebook {input.codebook:q} --title {params.title:q}"
         " --seed {params.seed} --satisfaction {params.target} --language {params.language}"
         " --min-cell {params.min_cell} --frame={params.frame:q} --fieldwork={params.fieldwork:q}"
-        " {params.comparison} --out {params.out} > {log} 2>&1"
+        " {params.comparison} --out {params.out}"
 
 
 rule report_comparison:
     priority: 1
     input:
+        lib=library("report", "codebook"),
         tables=rules.compare.output,
         figures=rules.notebook_districts.output.figures,
         codebook=config["districts"][COMPARED[0]]["codebook"],
@@ -70,6 +72,6 @@ rule report_comparison:
     conda:
         "../environment.yml"
     shell:
-        "csi report comparison --results {params.results} --codebook {input.codebook:q}"
+        "csi --log {log} report comparison --results {params.results} --codebook {input.codebook:q}"
         " --seed {params.seed} --satisfaction {params.target} --language {params.language}"
-        " --criterion {params.criterion} --bootstrap {params.draws} --out {params.out} > {log} 2>&1"
+        " --criterion {params.criterion} --bootstrap {params.draws} --out {params.out}"

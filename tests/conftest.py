@@ -23,9 +23,9 @@ RAW_A = ROOT / "data/raw/chengdu_a/export.xlsx"
 
 @pytest.fixture(scope="session")
 def raw_a():
-    from csi import io
+    from csi import exports
 
-    return io.read_raw(RAW_A)
+    return exports.read(RAW_A).frame
 
 
 @pytest.fixture

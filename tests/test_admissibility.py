@@ -24,9 +24,8 @@ def test_heywood_case():
     est = r.estimates.set_index(["lhs", "op", "rhs"])
     assert est.loc[("x1", "~~", "x1"), "est"] == pytest.approx(1 - 1.28, abs=1e-6)
     assert r.measures["converged"] and not r.measures["admissible"]
-    text = " ".join(r.measures["warnings"])
-    assert "Negative variance (Heywood case) for x1" in text
-    assert "Standardized estimate beyond ±1 for F =~ x1" in text
+    [cause] = r.measures["diagnosis"]          # said once: the loading beyond 1 follows from it
+    assert cause.startswith("Negative residual variance of indicator x1") and "loading exceeds 1" in cause
 
 
 def test_constructs_correlating_beyond_one():
@@ -36,9 +35,9 @@ def test_constructs_correlating_beyond_one():
     np.fill_diagonal(R, 1)
     r = sem.estimate("A =~ x1 + x2 + x3\nB =~ x4 + x5 + x6", data_with_cov(R))
     assert not r.measures["admissible"]
-    text = " ".join(r.measures["warnings"])
-    assert "latent covariance matrix is not positive definite" in text
-    assert "beyond ±1 for A ~~ B" in text
+    [cause] = r.measures["diagnosis"]
+    assert "B and A correlate 1.200, beyond ±1" in cause or "A and B correlate 1.200, beyond ±1" in cause
+    assert "not positive definite" in cause and "carried by" in cause and "HTMT" in cause
 
 
 def test_empirical_under_identification():
@@ -47,7 +46,7 @@ def test_empirical_under_identification():
     R[0, 1] = R[1, 0] = R[2, 3] = R[3, 2] = .5
     r = sem.estimate("A =~ x1 + x2\nB =~ x3 + x4", data_with_cov(R))
     assert not r.measures["admissible"]
-    text = " ".join(r.measures["warnings"])
+    text = " ".join(r.measures["diagnosis"])
     assert "not identified" in text or "Not converged" in text
 
 
@@ -64,4 +63,50 @@ def test_non_convergence_is_reported():
 def test_a_proper_model_is_admissible():
     d = data_with_cov([[1, .5, .4], [.5, 1, .3], [.4, .3, 1]])
     r = sem.estimate("F =~ x1 + x2 + x3", d)
-    assert r.measures["admissible"] and r.measures["warnings"] == []
+    assert r.measures["admissible"] and r.measures["diagnosis"] == [] and r.measures["warnings"] == []
+    assert r.measures["iterations"] > 0 and r.measures["max_gradient"] < sem.GRAD_TOL
+
+
+def test_a_regression_path_beyond_one_is_named_as_a_path():
+    # suppression: beta_1 = (.8 - .9 * .6) / (1 - .9^2) = 1.368 with a proper solution (R² = .72)
+    d = data_with_cov([[1, .9, .8], [.9, 1, .6], [.8, .6, 1]])
+    d.columns = ["x1", "x2", "y"]
+    r = sem.estimate("y ~ x1 + x2", d)
+    assert r.measures["admissible"]
+    [caution] = r.measures["warnings"]
+    assert caution.startswith("Standardized path x1 → y is 1.368") and "collinearity" in caution
+    assert "loading" not in caution and "correlation of" not in caution.lower()
+
+
+def test_constructs_nearly_the_same_are_named():
+    # two factors correlating .97 and a third explained almost entirely by the first (R² = .96)
+    lam = .8
+    phi = np.array([[1, .97, .98], [.97, 1, .95], [.98, .95, 1]])
+    L = np.kron(np.eye(3), np.full((3, 1), lam))
+    R = L @ phi @ L.T
+    np.fill_diagonal(R, 1)
+    d = data_with_cov(R, n=2000)
+    r = sem.estimate("A =~ x1 + x2 + x3\nB =~ x4 + x5 + x6\nC =~ x7 + x8 + x9\nC ~ A", d)
+    text = " ".join(r.measures["warnings"] + r.measures["diagnosis"])
+    assert "Constructs nearly the same" in text and "A and B" in text or "B and A" in text
+    assert "C (R² = 0.96" in text
+
+
+def test_an_inadmissible_solution_is_not_bootstrapped():
+    d = data_with_cov([[1, .8, .8], [.8, 1, .5], [.8, .5, 1]])
+    r = sem.estimate("F =~ x1 + x2 + x3", d, bootstrap=200, seed=1)
+    assert not r.measures["admissible"]
+    assert r.measures["bootstrap"]["drawn"] == 0 and "withheld" in r.measures["bootstrap"]
+    assert r.bootstrap["ci_lower"].isna().all() and r.estimates["ci_lower"].isna().all()
+
+
+def test_a_bootstrap_whose_draws_mostly_fail_stops_early(monkeypatch):
+    from csi import bootstrap
+
+    d = data_with_cov([[1, .5, .4], [.5, 1, .3], [.4, .3, 1]])
+    monkeypatch.setattr(bootstrap, "_replicate", lambda b: (b, np.nan, np.nan, False, False, None))   # every draw fails
+    r = sem.estimate("F =~ x1 + x2 + x3", d, bootstrap=1000, seed=1)
+    b = r.measures["bootstrap"]
+    assert b["stopped_early"] and b["drawn"] == bootstrap.CHECK_EVERY and b["not_converged"] == b["drawn"]
+    assert "stopped after 50 of 1000 draws" in b["verdict"] and b["verdict"] in r.measures["warnings"]
+    assert r.bootstrap["ci_lower"].isna().all()

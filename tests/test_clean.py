@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from csi import clean, codebook, io, privacy, validate
+from csi import clean, codebook, exports, privacy, validate
 
 from conftest import CODEBOOK, RAW_A, ROOT
 
@@ -126,7 +126,7 @@ def test_every_raw_row_is_accounted_for(d):
 @pytest.fixture(scope="module")
 def district_a(tmp_path_factory):
     salt = privacy.load_salt(tmp_path_factory.mktemp("s") / "salt")
-    v = validate.validate(io.read_raw(RAW_A), CB, RAW_A, salt=salt)
+    v = validate.validate(exports.read(RAW_A), CB, salt=salt)
     return v, clean.clean(v.coded, CB, RULES)
 
 

@@ -16,7 +16,7 @@ TEXT = (ROOT / "data/models/csi_government.lavaan").read_text()
 def fitted():
     data = pd.read_csv(FIX / "chengdu_a.csv")
     r = sem.estimate(TEXT, data)
-    return r, index.spec(r.model, TEXT, codebook.load(CODEBOOK))
+    return r, index.spec(r.model, TEXT, codebook.load(CODEBOOK), "SAT")
 
 
 def test_index_is_0_at_the_lowest_and_100_at_the_highest_answers(fitted):

@@ -42,7 +42,7 @@ def test_every_district_gets_model_notebooks_figures_and_tables(run):
     for d in DISTRICTS:
         res = proj / "results" / d
         fit = json.loads((res / "model/fit.json").read_text())
-        assert fit["converged"] and fit["n"] > 300 and fit["bootstrap"]["B"] == 50
+        assert fit["converged"] and fit["admissible"] and fit["n"] > 200 and fit["bootstrap"]["B"] == 50
         est = pd.read_csv(res / "model/estimates.csv")
         assert {"=~", "~", "~~", ":="} <= set(est["op"])
         for nb in ("01_sample", "02_measurement", "03_structural"):
@@ -129,13 +129,13 @@ def test_raw_data_is_never_modified(run):
 
 
 def test_no_personal_data_under_results(run):
-    from csi import codebook, io
+    from csi import codebook, exports
 
     proj, _ = run
     names, tokens = set(), set()
     for d, entry in CONFIG["districts"].items():
         cb = codebook.load(ROOT / entry["codebook"])
-        raw = io.read_raw(ROOT / entry["raw"], encoding=entry.get("encoding"))
+        raw = exports.read(ROOT / entry["raw"], exports.Options.of(encoding=entry.get("encoding"))).frame
         for col in cb.role("pii"):
             values = {str(v) for v in raw[col.header].dropna()}
             if col.code == "name":
@@ -196,9 +196,12 @@ def test_reports_build_and_their_key_numbers_are_the_results(run):
         sat = CONFIG["districts"][d].get("satisfaction", CONFIG.get("satisfaction", "SAT"))
         index = pd.read_csv(res / "model/index.csv").set_index("construct").loc[sat, "index"]
         assert f"{flow['kept']:,} were kept" in text
-        assert f"satisfaction index is {index:.1f}" in text
+        assert f" index is {index:.1f}" in text
         assert f"CFI = {fit['cfi']:.3f}" in text
+        has_profile = not pd.read_csv(res / "tables/profile.csv").empty
         for name in ("flow", "profile", "top_box", "reliability", "htmt", "fit", "paths", "index", "priorities"):
+            if name == "profile" and not has_profile:
+                continue
             assert (res / f"report/tables/{name}.csv").exists() and "\\toprule" in (
                 res / f"report/tables/{name}.tex").read_text()
 
@@ -234,7 +237,7 @@ def test_published_cross_tabs_suppress_small_cells(run, tmp_path):
     top.loc[0, "n_individual"] = 7
     top.to_csv(res / "tables/top_box.csv", index=False)
     r = subprocess.run(["csi", "report", "--results", str(res), "--codebook", str(ROOT / CONFIG["districts"]["chengdu_a"]["codebook"]),
-                        "--title", "A", "--seed", "1", "--out", str(res / "report")],
+                        "--title", "A", "--seed", "1", "--satisfaction", "SAT", "--out", str(res / "report")],
                        capture_output=True, text=True, env=venv_env())
     assert r.returncode == 0, r.stderr
     published = pd.read_csv(res / "report/tables/profile.csv", dtype=str)
@@ -262,6 +265,7 @@ def test_chinese_report_uses_zh_labels_and_the_cjk_font(run):
     book = ROOT / CONFIG["districts"]["chengdu_a"]["codebook"]
     r = subprocess.run(["csi", "report", "--results", str(res), "--codebook", str(book),
                         "--title", CONFIG["districts"]["chengdu_a"]["name_zh"], "--seed", "1", "--language", "zh",
+                        "--satisfaction", "SAT",
                         "--comparison", str(proj / "results/comparison"), "--out", str(res / "report_zh")],
                        capture_output=True, text=True, env=venv_env())
     assert r.returncode == 0, r.stderr
@@ -303,10 +307,10 @@ def test_limitations_are_written_from_the_diagnostics(run, tmp_path):
     res = tmp_path / "results/chengdu_a"
     shutil.copytree(proj / "results/chengdu_a", res)
     fit = json.loads((res / "model/fit.json").read_text())
-    fit.update(admissible=False, warnings=["Heywood case: negative variance of sat_overall"])
+    fit.update(admissible=False, diagnosis=["Heywood case: negative variance of sat_overall"])
     (res / "model/fit.json").write_text(json.dumps(fit))
     htmt = pd.read_csv(res / "tables/htmt_verdicts.csv")
-    htmt.loc[0, "verdict"] = "not distinct"
+    htmt.loc[0, "verdict"] = "NOT distinct (HTMT >= .90)"
     htmt.to_csv(res / "tables/htmt_verdicts.csv", index=False)
     inv_file = res / "model/invariance_respondent_type/invariance.csv"
     inv = pd.read_csv(inv_file)
@@ -314,10 +318,93 @@ def test_limitations_are_written_from_the_diagnostics(run, tmp_path):
     inv.to_csv(inv_file, index=False)
     r = subprocess.run(["csi", "report", "--results", str(res), "--codebook",
                         str(ROOT / CONFIG["districts"]["chengdu_a"]["codebook"]), "--title", "A", "--seed", "1",
-                        "--out", str(res / "report")], capture_output=True, text=True, env=venv_env())
+                        "--satisfaction", "SAT", "--out", str(res / "report")], capture_output=True, text=True,
+                       env=venv_env())
     assert r.returncode == 0, r.stderr
     limits = (res / "report/report.typ").read_text("utf-8").split("= Limitations")[1].split("= References")[0]
     assert "Heywood case" in limits and "not admissible" in limits
     assert "Discriminant validity fails or is borderline" in limits
     assert "Scalar invariance does not hold between respondent types" in limits
     assert "NOT admissible" in (res / "report/report.typ").read_text("utf-8").split("= Data and method")[0]
+
+
+def test_a_third_shape_runs_with_no_code_change(run):
+    """ecsi_example: an English ECSI-type survey with answer columns only (no id, paradata,
+    demographics or respondent type), 1-10 codes, a single-item construct and mediated drivers."""
+    proj, _ = run
+    res = proj / "results/ecsi_example"
+    truth = json.loads((ROOT / "data/raw/ecsi_example/truth.json").read_text())
+    flow = json.loads((res / "data/flow.json").read_text())
+    assert flow["kept"] == truth["n_genuine"]
+    steps = {s["step"]: s for s in flow["steps"]}
+    assert not steps["speeder"]["applied"] and "answering-time" in steps["speeder"]["why_not"]
+    assert not steps["attention_check"]["applied"] and not steps["straight_liner"]["applied"]
+    assert steps["item_missing"]["excluded"] == len(truth["incomplete_raw_rows"])
+    assert pd.read_csv(res / "tables/profile.csv").empty
+    # every codebook driver reaches satisfaction, most through mediators: all four are in the IPMA,
+    # and each importance is its total effect (index units), not only the direct path
+    ipma = pd.read_csv(res / "model/ipma.csv").set_index("driver")
+    assert set(ipma.index) == {"IMAG", "EXPE", "QUAL", "VAL"}
+    est = pd.read_csv(res / "model/estimates.csv").set_index(["lhs", "op", "rhs"])
+    assert ("tot_EXPE_SAT", ":=", "total effect of EXPE on SAT") in est.index
+    assert ipma["importance"].notna().all() and (ipma["potential"] <= 100).all()
+    assert len(pd.read_csv(res / "tables/vif.csv")) == 4
+    rel = pd.read_csv(res / "tables/reliability.csv").set_index("construct")
+    assert rel.loc["COMP", "items"] == 1 and rel.loc[["COMP"], ["alpha", "omega", "ave"]].isna().all(axis=None)
+    verdicts = pd.read_csv(res / "tables/htmt_verdicts.csv")
+    single = verdicts[(verdicts["construct_a"] == "COMP") | (verdicts["construct_b"] == "COMP")]
+    assert len(single) == 6 and single["verdict"].str.startswith("not estimable").all()
+    text = (res / "report/report.typ").read_text("utf-8")
+    assert "no respondent-type or demographic questions" in text
+    assert "Steps that did not apply: speeders (the export has no answering-time column)" in text
+    assert "by respondent type" not in text and "social-security" not in text and "Li & Mao" not in text
+    assert "satisfaction with the pension office" in text and "Tenenhaus" in text
+    assert "Cheung & Rensvold" not in text          # no invariance section: not cited, not listed
+
+
+def test_an_improper_solution_is_a_finding_and_nothing_is_built_on_it(run, tmp_path):
+    """A model that splits satisfaction into two factors (SAT2 ~ SAT) has a negative disturbance
+    variance on district A's data: fit.json and the report lead with the diagnosis, and the
+    bootstrap, indices, priorities, R² and significance are withheld everywhere."""
+    import shutil
+    import subprocess
+
+    proj, _ = run
+    res = tmp_path / "results/chengdu_a"
+    shutil.copytree(proj / "results/chengdu_a", res)
+    model = tmp_path / "split.lavaan"
+    model.write_text((ROOT / "data/models/csi_government.lavaan").read_text()
+                     .replace("SAT =~ sat_overall + sat_expect + sat_ideal",
+                              "SAT =~ sat_overall + sat_expect\nSAT2 =~ sat_ideal + tru_confidence")
+                     .replace("SAT ~ LOC", "SAT2 ~ SAT\nSAT ~ LOC"))
+    book = str(ROOT / CONFIG["districts"]["chengdu_a"]["codebook"])
+    data = str(res / "data/clean.parquet")
+    r = subprocess.run(["csi", "measurement", str(model), data, "--out", str(res / "tables"), "--cfa-out",
+                        str(res / "model/cfa"), "--codebook", book, "--then", "fit", str(model), data, "--out",
+                        str(res / "model"), "--codebook", book, "--target", "SAT", "--bootstrap", "500"],
+                       capture_output=True, text=True, env=venv_env())
+    assert r.returncode == 0, r.stderr
+    assert "NOT ADMISSIBLE" in r.stderr and "cause: Negative disturbance variance of SAT2" in r.stderr
+    fit = json.loads((res / "model/fit.json").read_text())
+    assert not fit["admissible"] and fit["diagnosis"][0].startswith("Negative disturbance variance of SAT2")
+    assert fit["bootstrap"]["drawn"] == 0 and fit["iterations"] > 0 and fit["max_gradient"] < 1e-6
+    assert pd.read_csv(res / "model/index.csv")["index"].isna().all()
+    assert pd.read_csv(res / "model/ipma.csv")[["importance", "potential"]].isna().all(axis=None)
+    assert pd.read_csv(res / "model/priorities.csv").empty
+    assert pd.read_csv(res / "model/bootstrap.csv")["ci_lower"].isna().all()
+    r = subprocess.run(["papermill", str(ROOT / "notebooks/03_structural.ipynb"), str(tmp_path / "03.ipynb"),
+                        "-k", "python3", "--cwd", str(proj), "-p", "model", str(res / "model"),
+                        "-p", "figures", str(tmp_path / "figures")], capture_output=True, text=True, env=venv_env())
+    assert r.returncode == 0, r.stderr[-2000:]
+    r = subprocess.run(["csi", "report", "--results", str(res), "--codebook", book, "--title", "A", "--seed", "1",
+                        "--satisfaction", "SAT", "--out", str(res / "report")],
+                       capture_output=True, text=True, env=venv_env())
+    assert r.returncode == 0, r.stderr
+    text = (res / "report/report.typ").read_text("utf-8")
+    abstract = text.split("= Data and method")[0]
+    assert "*The solution of the CSI model is NOT admissible* (Negative disturbance variance of SAT2)" in abstract
+    assert " index is " not in abstract and "priority" not in abstract
+    assert "CSI indices are withheld" in text and "ipma.png" not in text
+    assert "Structural paths of an IMPROPER solution: not interpretable" in text
+    assert "R²" not in text.split("= Structural paths")[1].split("<tab-paths>")[0]
+    assert not (res / "report/tables/index.csv").exists() and not (res / "report/tables/priorities.csv").exists()

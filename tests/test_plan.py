@@ -52,7 +52,7 @@ def test_plan_command_on_the_default_model(tmp_path):
     data.to_parquet(district / "data/clean.parquet")
     sem.write_result(sem.estimate(model.read_text(), data), district / "model")
     assert main(["plan", str(model), "--from", str(district), "--n", "150,600", "--reps", "80",
-                 "--codebook", str(CODEBOOK), "--out", str(tmp_path / "plan"), "--quiet"]) == 0
+                 "--codebook", str(CODEBOOK), "--target", "SAT", "--out", str(tmp_path / "plan"), "--quiet"]) == 0
     power = pd.read_csv(tmp_path / "plan/power.csv").pivot_table(index="path", columns="n", values="power")
     assert (power[600] >= power[150] - 0.05).all() and power.loc["TRU ~ SAT", 600] == 1.0
     width = pd.read_csv(tmp_path / "plan/index_ci_width.csv").set_index("n")["expected_ci_width"]

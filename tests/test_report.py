@@ -54,7 +54,7 @@ def test_missing_results_give_a_clear_error_and_no_report(tmp_path):
     exe = Path(sys.executable).parent / "csi"
     out = tmp_path / "results/x/report"
     r = subprocess.run([str(exe), "report", "--results", str(tmp_path / "results/x"), "--codebook",
-                        "data/codebooks/ssa_service_2021.yaml", "--title", "X", "--seed", "1", "--out", str(out)],
+                        "data/codebooks/ssa_service_2021.yaml", "--title", "X", "--seed", "1", "--satisfaction", "SAT", "--out", str(out)],
                        capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
     assert r.returncode == 1
     assert "flow.json" in r.stderr and "What to do:" in r.stderr and "Traceback" not in r.stderr

@@ -4,7 +4,7 @@ exactly as the hand-written codebook does."""
 import pandas as pd
 import yaml
 
-from csi import codebook, scaffold, validate
+from csi import codebook, exports, scaffold, validate
 
 from conftest import CODEBOOK, RAW_A
 
@@ -58,7 +58,8 @@ def test_round_trip_codes_like_the_handwritten_codebook(tmp_path, raw_a):
     path = tmp_path / "filled.yaml"
     path.write_text(yaml.safe_dump(filled, allow_unicode=True, sort_keys=False), "utf-8")
     cb = codebook.load(path)                                       # valid once filled
-    ours = validate.validate(raw_a, cb, RAW_A, salt=b"s").coded
-    ref = validate.validate(raw_a, codebook.load(CODEBOOK), RAW_A, salt=b"s").coded
+    export = exports.read(RAW_A)
+    ours = validate.validate(export, cb, salt=b"s").coded
+    ref = validate.validate(export, codebook.load(CODEBOOK), salt=b"s").coded
     items = [c.code for c in codebook.load(CODEBOOK).items]
     pd.testing.assert_frame_equal(ours[items], ref[items])

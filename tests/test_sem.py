@@ -66,11 +66,11 @@ def test_fit_measures_match_lavaan(case):
 
 def test_chengdu_fixture_is_the_pipeline_data():
     """The default-model fixture was cut from district A's clean data: keep them in step."""
-    from csi import clean, codebook, io, validate
+    from csi import clean, codebook, exports, validate
 
     cb = codebook.load(ROOT / "data/codebooks/ssa_service_2021.yaml")
     raw = ROOT / "data/raw/chengdu_a/export.xlsx"
-    v = validate.validate(io.read_raw(raw), cb, raw, salt=b"any")
+    v = validate.validate(exports.read(raw), cb, salt=b"any")
     rules = {"min_duration_seconds": 90, "max_item_missing": 0.2,
              "straightlining": {"min_items": 8, "require_reversed": True}}
     data = clean.clean(v.coded, cb, rules).data
@@ -124,5 +124,5 @@ def test_defined_parameters_are_reported_as_not_evaluated():
     d = pd.read_csv(FIX / "political_democracy.csv")
     text = (FIX / "political_democracy.lavaan").read_text() + "\nind := a*b\n"
     r = sem.estimate(text, d)
-    assert any("`:=` definition(s) were not evaluated" in w for w in r.measures["warnings"])
+    assert any("`:=` definition(s) were not evaluated" in w for w in r.measures["notes"])
     assert r.measures["admissible"]          # a note, not an inadmissibility

@@ -1,4 +1,4 @@
-"""csi: a reproducible customer-satisfaction-index pipeline for social-security service surveys."""
+"""csi: a reproducible customer-satisfaction-index (CSI) pipeline for service-satisfaction surveys."""
 
 __version__ = "0.1.0"
 

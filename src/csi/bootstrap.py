@@ -9,7 +9,6 @@ model structure; a refit is a few Fisher-scoring steps.
 from __future__ import annotations
 
 import multiprocessing as mp
-import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,8 +16,11 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from . import sem
+from .progress import Progress
 
 _STATE: dict = {}
+CHECK_EVERY = 50          # draws between checks of the failure share
+MAX_FAILED_SHARE = 0.5    # stop when more than this share of the draws so far did not converge
 
 
 @dataclass
@@ -29,6 +31,11 @@ class Draws:
     admissible: np.ndarray   # (B,) bool
     seed: int
     extra: np.ndarray | None = None   # (B, k) values of the `extra` statistic
+    requested: int = 0                # B asked for (more than drawn when stopped early)
+
+    @property
+    def stopped_early(self) -> bool:
+        return len(self.converged) < self.requested
 
 
 def _replicate(b: int):
@@ -59,50 +66,59 @@ def _proper(model: sem.Model, x) -> bool:
 
 def run(model: sem.Model, X: np.ndarray, fit: sem.Fit, layout: sem.Layout, B: int, seed: int,
         jobs: int = 1, progress: bool = True, extra=None) -> Draws:
-    """B refits; `extra(model, x, X_resampled)` adds statistics computed on each replicate."""
+    """B refits; `extra(model, x, X_resampled)` adds statistics computed on each replicate.
+
+    Stops early when most draws fail: checked in draw order after every CHECK_EVERY draws, so the
+    verdict is the same for any number of workers.
+    """
     _STATE.update(model=model, X=np.asarray(X, float), x0=fit.x, h_inv=np.linalg.pinv(fit.information),
                   layout=layout, seed=seed, extra=extra)
     n = len(layout.rows) + len(layout.effects)
     est, std = np.full((B, n), np.nan), np.full((B, n), np.nan)
     conv, adm = np.zeros(B, bool), np.zeros(B, bool)
     ext: list = [None] * B
-    bar = _bar(B, progress)
+    bar = Progress("bootstrap", B, "draws", progress)
+    done = 0
+    stopped = None
     # One BLAS thread everywhere: a multi-threaded BLAS may sum in a different order depending
     # on the thread count, which would make results depend on the number of workers.
     limits = threadpool_limits(limits=1)
     try:
-        if jobs <= 1:
-            for b, e, s, c, a, x in map(_replicate, range(B)):
+        pool = mp.get_context("fork").Pool(jobs) if jobs > 1 else None   # fork: workers inherit the model
+        results = pool.imap(_replicate, range(B), chunksize=16) if pool else map(_replicate, range(B))
+        try:
+            for b, e, s, c, a, x in results:     # in draw order
                 est[b], std[b], conv[b], adm[b], ext[b] = e, s, c, a, x
-                bar.update(1)
-        else:
-            # fork: workers inherit the fitted model; no re-parsing or re-importing per worker
-            with mp.get_context("fork").Pool(jobs) as pool:
-                for b, e, s, c, a, x in pool.imap_unordered(_replicate, range(B), chunksize=16):
-                    est[b], std[b], conv[b], adm[b], ext[b] = e, s, c, a, x
-                    bar.update(1)
+                done += 1
+                bar.update(1, failed=int(not c))
+                if done % CHECK_EVERY == 0 and done < B and (~conv[:done]).mean() > MAX_FAILED_SHARE:
+                    stopped = done
+                    break
+        finally:
+            if pool:
+                pool.terminate()
+                pool.join()
     finally:
         limits.restore_original_limits()
-        bar.close()
         _STATE.clear()
+    if stopped:
+        bar.say(f": stopped, {int((~conv[:stopped]).sum())} of {stopped} draws did not converge")
+        est, std, conv, adm, ext = est[:stopped], std[:stopped], conv[:stopped], adm[:stopped], ext[:stopped]
     extra_arr = None
     if extra is not None:
         k = next((len(v) for v in ext if v is not None), 0)
         extra_arr = np.array([np.full(k, np.nan) if v is None else v for v in ext])
-    return Draws(est, std, conv, adm, seed, extra_arr)
-
-
-def _bar(total, enabled):
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc="bootstrap", unit="fit", file=sys.stderr, disable=not enabled,
-                mininterval=0.5)
+    return Draws(est, std, conv, adm, seed, extra_arr, requested=B)
 
 
 def percentile_table(draws: Draws, level: float = 0.95) -> pd.DataFrame:
-    """Bootstrap SE and percentile CI of est and std_all, from the converged draws."""
+    """Bootstrap SE and percentile CI of est and std_all, from the converged draws (withheld, NaN,
+    when the bootstrap stopped early or fewer than two draws converged)."""
     ok = draws.converged
     a = (1 - level) / 2
+    if draws.stopped_early or ok.sum() < 2:
+        return pd.DataFrame(np.nan, index=range(draws.est.shape[1]),
+                            columns=["boot_se", "ci_lower", "ci_upper", "std_ci_lower", "std_ci_upper"])
     e, s = draws.est[ok], draws.std[ok]
     return pd.DataFrame({
         "boot_se": e.std(axis=0, ddof=1),
@@ -112,7 +128,14 @@ def percentile_table(draws: Draws, level: float = 0.95) -> pd.DataFrame:
 
 
 def summary(draws: Draws, B: int) -> dict:
-    return {"B": B, "seed": draws.seed, "converged": int(draws.converged.sum()),
-            "not_converged": int((~draws.converged).sum()),
-            "inadmissible": int((draws.converged & ~draws.admissible).sum()),
-            "ci": "percentile, 95%, converged draws (inadmissible draws kept, as lavaan)"}
+    out = {"B": B, "seed": draws.seed, "drawn": len(draws.converged), "converged": int(draws.converged.sum()),
+           "not_converged": int((~draws.converged).sum()),
+           "inadmissible": int((draws.converged & ~draws.admissible).sum()),
+           "ci": "percentile, 95%, converged draws (inadmissible draws kept, as lavaan)"}
+    if draws.stopped_early:
+        out["stopped_early"] = True
+        out["verdict"] = (f"The bootstrap was stopped after {len(draws.converged)} of {B} draws: "
+                          f"{out['not_converged']} of them did not converge. The model is unstable under "
+                          "resampling (a nearly unidentified path or factor, or too few respondents); its "
+                          "confidence intervals are withheld.")
+    return out

@@ -85,11 +85,37 @@ RULES = {"duplicate": _duplicate, "speeder": _speeder, "straight_liner": _straig
          "attention_check": _attention, "item_missing": _item_missing}
 
 
+def not_applicable(step: str, d: pd.DataFrame, cb: Codebook, cfg: dict) -> str | None:
+    """Why a step cannot apply to this questionnaire (None if it applies)."""
+    if step == "speeder" and "duration_s" not in d and not cb.role("duration"):
+        return "the export has no answering-time column"
+    if step == "attention_check" and not cb.role("attention_check"):
+        return "the questionnaire has no attention-check question"
+    if step == "straight_liner":
+        rule = cfg["straightlining"]
+        grids = {}
+        for c in cb.items:
+            if c.battery:
+                grids.setdefault(c.battery, []).append(c)
+        usable = [g for g in grids.values() if len(g) >= rule["min_items"]
+                  and (not rule["require_reversed"] or any(c.reverse for c in g))]
+        if not usable:
+            need = " with a reverse-worded item" if rule["require_reversed"] else ""
+            return (f"no grid (codebook `battery:`) of at least {rule['min_items']} items{need}, so identical "
+                    "answers cannot be told from genuine ones")
+    return None
+
+
 def clean(coded: pd.DataFrame, cb: Codebook, cfg: dict) -> Cleaned:
     remaining = coded
     excluded = []
     steps = []
     for step in STEPS:
+        why = not_applicable(step, remaining, cb, cfg)
+        if why:
+            steps.append({"step": step, "excluded": 0, "remaining": len(remaining), "applied": False,
+                          "why_not": why})
+            continue
         hit, detail = RULES[step](remaining, cb, cfg)
         hit = hit.astype(bool)
         if isinstance(detail, str):
@@ -98,8 +124,9 @@ def clean(coded: pd.DataFrame, cb: Codebook, cfg: dict) -> Cleaned:
         excluded.append(pd.DataFrame({"raw_row": gone["raw_row"], "respondent": gone["respondent"],
                                       "reason": step, "detail": detail[hit].astype(str)}))
         remaining = remaining[~hit]
-        steps.append({"step": step, "excluded": int(hit.sum()), "remaining": len(remaining)})
-    exclusions = pd.concat(excluded, ignore_index=True).sort_values("raw_row", kind="stable")
+        steps.append({"step": step, "excluded": int(hit.sum()), "remaining": len(remaining), "applied": True})
+    exclusions = pd.concat(excluded, ignore_index=True).sort_values("raw_row", kind="stable") if excluded else \
+        pd.DataFrame(columns=["raw_row", "respondent", "reason", "detail"])
     n_raw, n_kept = len(coded), len(remaining)
     if n_raw != n_kept + sum(s["excluded"] for s in steps):  # pragma: no cover - an invariant
         raise AssertionError(f"row accounting failed: {n_raw} raw != {n_kept} kept + exclusions")

@@ -9,28 +9,52 @@ from pathlib import Path
 from .errors import CSIError
 
 
+def _read_options(a):
+    from . import exports
+
+    return exports.Options.of(encoding=a.encoding, sheet=a.sheet, header_row=a.header_row,
+                              separator=a.separator, footer_rows=a.footer_rows)
+
+
+def _add_read_options(sub) -> None:
+    sub.add_argument("--encoding", default=None, help="text encoding of a CSV export (default UTF-8, or its BOM)")
+    sub.add_argument("--sheet", default=None, help="xlsx sheet name or number (default: the first)")
+    sub.add_argument("--header-row", default=None,
+                     help="row of the question texts (default 1); two rows as 2,3 are joined 'upper：lower'")
+    sub.add_argument("--separator", default=None, help="CSV field separator (default: detected)")
+    sub.add_argument("--footer-rows", type=int, default=0,
+                     help="rows at the end that are not responses (a totals row)")
+
+
 def _validate(a) -> None:
-    from . import codebook, io, privacy, validate
+    from . import codebook, exports, io, privacy, validate
 
     cb = codebook.load(a.codebook)
-    raw = io.read_raw(a.raw, encoding=a.encoding)
+    export = exports.read(a.raw, _read_options(a))
+    if "note" in export.info:
+        print(f"note: {export.info['note']}", file=sys.stderr)
     salt = privacy.load_salt(a.salt_file)
-    v = validate.validate(raw, cb, a.raw, salt=salt, out_of_range=a.out_of_range)
+    v = validate.validate(export, cb, salt=salt, out_of_range=a.out_of_range)
     report = {
         "raw_file": Path(a.raw).as_posix(),
         "raw_sha256": io.sha256(a.raw),
         "codebook": Path(a.codebook).as_posix(),
         "questionnaire": cb.name,
         "rows": v.n_rows,
-        "columns": len(raw.columns),
+        "columns": len(export.frame.columns),
         "problems": 0,
         "cells_set_missing": len(v.recoded),
+        "read": export.info,
     }
     with io.atomic_outputs(a.coded, a.recoded, a.report) as (coded, recoded, rep):
         io.write_parquet(v.coded, coded)
         io.write_csv(v.recoded, recoded)
         io.write_json(report, rep)
-    print(f"validated {a.raw}: {v.n_rows} rows, {len(v.recoded)} stray cell(s) set to missing", file=sys.stderr)
+    skipped = [f"{len(export.info[k])} {what}" for k, what in (
+        ("rows_above_header", "row(s) above the header"), ("blank_rows", "blank row(s)"),
+        ("footer_rows", "footer row(s)"), ("empty_columns", "empty column(s)")) if export.info.get(k)]
+    print(f"validated {a.raw}: {v.n_rows} response rows{' (skipped: ' + ', '.join(skipped) + ')' if skipped else ''}, "
+          f"{len(v.recoded)} cell(s) set to missing (recoded_cells.csv)", file=sys.stderr)
 
 
 def _clean(a) -> None:
@@ -74,29 +98,39 @@ def _fit(a) -> None:
 
     text = Path(a.model).read_text("utf-8")
     data = sem.read_data(a.data)
-    sem.check_variables(text, data, a.model, a.data)
+    sem.check_data(text, data, a.model, a.data)
     model = sem.Model(text, data)
-    extra = spec = None
+    extra = spec = cb = None
     if a.codebook:
         from . import codebook, index
 
-        spec = index.spec(model, text, codebook.load(a.codebook), target=a.target)
+        cb = codebook.load(a.codebook)
+        spec = index.spec(model, text, cb, target=a.target)
         extra = lambda m, x, X: index.values(m, x, X.mean(axis=0), spec)  # noqa: E731
     result = sem.estimate(text, data, bootstrap=a.bootstrap, seed=a.seed, jobs=a.jobs,
-                          progress=not a.quiet, extra=extra, model=model)
-    sem.write_result(result, a.out)
-    if spec is not None:
-        idx, ipma = index.tables(result, spec, result.data.to_numpy(float), result.extra_draws)
-        w = index.weights(result.model, result.fit.x, spec)
-        prio = index.priorities(ipma, w, result.data, codebook.load(a.codebook))
-        io.write_tables(a.out, {"index.csv": idx, "ipma.csv": ipma, "index_weights.csv": w,
-                                "priorities.csv": prio})
+                          progress=not a.quiet, extra=extra, model=model, source=a.data)
     m = result.measures
-    state = "admissible" if m["admissible"] else "NOT ADMISSIBLE"
+    tables = {}
+    if spec is not None:
+        if m["admissible"]:
+            idx, ipma = index.tables(result, spec, result.data.to_numpy(float), result.extra_draws)
+            w = index.weights(result.model, result.fit.x, spec)
+            prio = index.priorities(ipma, w, result.data, cb)
+        else:       # an improper solution is not a basis for indices or priorities
+            idx, ipma, w, prio = index.withheld(spec)
+        tables = {"index.csv": idx, "ipma.csv": ipma, "index_weights.csv": w, "priorities.csv": prio}
+    io.write_tables(a.out, tables)
+    sem.write_result(result, a.out)
     print(f"fitted {a.model} to {a.data} (n = {m['n']}): chisq {m['chisq']:.3f}, df {m['df']}, "
-          f"CFI {m['cfi']:.3f}, RMSEA {m['rmsea']:.3f}, SRMR {m['srmr']:.3f}; {state}", file=sys.stderr)
-    for w in m["warnings"]:
-        print(f"  warning: {w}", file=sys.stderr)
+          f"CFI {m['cfi']:.3f}, RMSEA {m['rmsea']:.3f}, SRMR {m['srmr']:.3f}; "
+          f"{'admissible' if m['admissible'] else 'NOT ADMISSIBLE'}", file=sys.stderr)
+    if not m["admissible"]:
+        print("  The solution is not a basis for findings: bootstrap, indices and priorities are withheld.",
+              file=sys.stderr)
+    for w_ in m["diagnosis"]:
+        print(f"  cause: {w_}", file=sys.stderr)
+    for w_ in m["warnings"]:
+        print(f"  warning: {w_}", file=sys.stderr)
 
 
 def _describe(a) -> None:
@@ -121,13 +155,20 @@ def _measurement(a) -> None:
     text = Path(a.model).read_text("utf-8")
     cfa_text = pm.measurement_model(text)
     data = sem.read_data(a.data)
-    sem.check_variables(cfa_text, data, a.model, a.data)
-    cfa = sem.estimate(cfa_text, data)
+    sem.check_data(cfa_text, data, a.model, a.data)
+    cfa = sem.estimate(cfa_text, data, source=a.data)
     rel = pm.reliability(cfa, data, cfa_text)
     constructs = list(rel["construct"])
     fl = pm.fornell_larcker(cfa, rel, constructs)
     h, h2 = pm.htmt(data, cfa_text), pm.htmt(data, cfa_text, geometric=True)
-    drivers = a.drivers.split(",") if a.drivers else pm.drivers(text)
+    if a.drivers:
+        drivers = a.drivers.split(",")
+    elif a.codebook:
+        from . import codebook
+
+        drivers = pm.drivers(text, codebook.load(a.codebook))
+    else:
+        drivers = pm.drivers(text)
     tables = {"reliability.csv": rel, "fornell_larcker.csv": fl.reset_index(names="construct"),
               "htmt.csv": h.reset_index(names="construct"), "htmt_verdicts.csv": pm.htmt_verdicts(h, h2),
               "vif.csv": pm.vif(cfa, data, cfa_text, drivers) if len(drivers) > 1 else
@@ -158,7 +199,8 @@ def _invariance(a) -> None:
     if a.group not in data.columns:
         raise CSIError(f"grouping column {a.group!r} is not in the data", file=a.data, column=a.group,
                        hint=f"choose one of: {', '.join(map(str, data.columns[:40]))}.")
-    sem.check_variables(text, data, a.model, a.data)
+    sem.check_data(text, data, a.model, a.data)
+    sem.check_groups(data, a.group, a.data)
     table = invariance.invariance(text, data, a.group)
     io.write_tables(a.out, {"invariance.csv": table})
     for r in table.itertuples():
@@ -214,11 +256,11 @@ def _plan(a) -> None:
 
 
 def _scaffold(a) -> None:
-    from . import io, scaffold
+    from . import exports, scaffold
 
     if Path(a.out).exists() and not a.force:
         raise CSIError("the codebook exists already", file=a.out, hint="choose another --out or add --force.")
-    raw = io.read_raw(a.raw, encoding=a.encoding)
+    raw = exports.read(a.raw, _read_options(a)).frame
     todos = scaffold.write(scaffold.draft(raw), a.out)
     print(f"drafted {a.out} from {a.raw}: {len(raw.columns)} columns, {todos} TODO(s) to fill in", file=sys.stderr)
 
@@ -255,7 +297,7 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("--coded", required=True, help="output: coded.parquet (no personal data)")
     v.add_argument("--recoded", required=True, help="output: CSV of stray cells set to missing")
     v.add_argument("--report", required=True, help="output: validation.json")
-    v.add_argument("--encoding", default=None, help="text encoding of a CSV export (default UTF-8)")
+    _add_read_options(v)
     v.add_argument("--salt-file", default=".secrets/pseudonym-salt")
     v.add_argument("--out-of-range", choices=["missing", "error"], default="missing")
     v.set_defaults(func=_validate)
@@ -291,7 +333,7 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--jobs", type=int, default=1, help="worker processes for the bootstrap")
     f.add_argument("--quiet", action="store_true", help="no progress bar")
     f.add_argument("--codebook", help="codebook of the data: adds CSI indices and IPMA (index.csv, ipma.csv)")
-    f.add_argument("--target", default="SAT", help="the satisfaction construct (target of the IPMA)")
+    f.add_argument("--target", help="with --codebook: the satisfaction construct (target of the IPMA)")
     f.set_defaults(func=_fit)
 
     d = sub.add_parser("describe", help="descriptive tables: top-box rates with CIs, items, profile")
@@ -306,7 +348,9 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--out", required=True, help="output folder for the tables")
     m.add_argument("--cfa-out", required=True, help="output folder for the CFA estimates and fit")
     m.add_argument("--drivers", default="",
-                   help="comma-separated driver constructs for VIF (default: exogenous latents of the model)")
+                   help="comma-separated driver constructs for VIF (default: the codebook's `kind: driver` "
+                        "constructs, else the exogenous latents of the model)")
+    m.add_argument("--codebook", help="codebook of the data: its `kind: driver` constructs are the drivers")
     m.set_defaults(func=_measurement)
 
     v2 = sub.add_parser("invariance", help="configural / metric / scalar invariance across groups")
@@ -339,7 +383,7 @@ def parser() -> argparse.ArgumentParser:
     pl.add_argument("--jobs", type=int, default=1)
     pl.add_argument("--data", help="clean data of the district: item means for the index")
     pl.add_argument("--codebook", help="with --data: also the expected CI width of the index")
-    pl.add_argument("--target", default="SAT", help="construct whose index CI width is planned")
+    pl.add_argument("--target", help="with --codebook: construct whose index CI width is planned")
     pl.add_argument("--out", required=True)
     pl.add_argument("--quiet", action="store_true")
     pl.set_defaults(func=_plan)
@@ -347,7 +391,7 @@ def parser() -> argparse.ArgumentParser:
     sc = sub.add_parser("scaffold-codebook", help="draft a codebook from a raw export (fill in the TODOs)")
     sc.add_argument("raw")
     sc.add_argument("--out", required=True)
-    sc.add_argument("--encoding", default=None, help="text encoding of a CSV export (default UTF-8)")
+    _add_read_options(sc)
     sc.add_argument("--force", action="store_true", help="overwrite an existing file")
     sc.set_defaults(func=_scaffold)
 
@@ -357,7 +401,7 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("--codebook", required=True)
     rp.add_argument("--title", default="")
     rp.add_argument("--seed", type=int, required=True)
-    rp.add_argument("--satisfaction", default="SAT")
+    rp.add_argument("--satisfaction", required=True, help="the satisfaction construct (config `satisfaction:`)")
     rp.add_argument("--language", choices=["en", "zh"], default="en")
     rp.add_argument("--min-cell", type=int, default=10, help="suppress published cells with n below this")
     rp.add_argument("--frame", default="", help="sampling frame, as the report states it")
@@ -374,22 +418,63 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+class _Tee:
+    """stderr that also goes to a log file: Snakemake shows the console, the log keeps a copy."""
+
+    def __init__(self, stream, path):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self.stream, self.file = stream, open(path, "w", encoding="utf-8")
+
+    def write(self, text):
+        self.stream.write(text)
+        self.file.write(text)
+        return len(text)
+
+    def flush(self):
+        self.stream.flush()
+        self.file.flush()
+
+    def isatty(self):
+        return False
+
+
 def main(argv=None) -> int:
-    """`csi A ... --then B ...` runs the commands in order in one process (one set of imports)."""
+    """`csi A ... --then B ...` runs the commands in order in one process (one set of imports).
+    `csi --log FILE ...` copies every message (progress, errors) to FILE as well as the console."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    log = None
+    if argv[:1] == ["--log"] and len(argv) > 1:
+        log, argv = argv[1], argv[2:]
     commands = [[]]
     for token in argv:
         if token == "--then":
             commands.append([])
         else:
             commands[-1].append(token)
-    for args in [parser().parse_args(c) for c in commands]:  # all parsed before any runs
-        try:
-            args.func(args)
-        except CSIError as e:
-            print(f"csi {args.command}: error: {e}", file=sys.stderr)
-            return 1
-    return 0
+    parsed = [parser().parse_args(c) for c in commands]  # all parsed before any runs
+    saved = sys.stderr
+    if log:
+        sys.stderr = _Tee(saved, log)
+    try:
+        for args in parsed:
+            try:
+                args.func(args)
+            except CSIError as e:
+                print(f"csi {args.command}: error: {e}", file=sys.stderr)
+                return 1
+            except Exception:
+                import traceback
+
+                traceback.print_exc(file=sys.stderr)
+                print(f"csi {args.command}: internal error (a bug, not your data): please report it with "
+                      "the traceback above.", file=sys.stderr)
+                return 2
+        return 0
+    finally:
+        if log:
+            sys.stderr.flush()
+            sys.stderr.file.close()
+            sys.stderr = saved
 
 
 if __name__ == "__main__":

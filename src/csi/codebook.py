@@ -58,12 +58,39 @@ class RawColumn:
     question: str | None = None  # the multi-select question this option belongs to
 
 
+RESERVED = ("raw_row", "respondent", "same_person_as", "attention_passed")  # columns csi adds
+
+
+def both_languages(text: dict) -> dict:
+    """{'en': ..., 'zh': ...} from a text given in one or both languages (the other falls back)."""
+    return {"en": text.get("en") or text.get("zh"), "zh": text.get("zh") or text.get("en")}
+
+
+def _with_both_languages(data: dict) -> dict:
+    import copy
+
+    data = copy.deepcopy(data)
+    for key in ("title", "subject"):
+        if key in data:
+            data[key] = both_languages(data[key])
+    for c in data["constructs"].values():
+        c["label"] = both_languages(c["label"])
+    for c in data["columns"]:
+        c["label"] = both_languages(c["label"])
+        for o in c.get("options", []):
+            o["label"] = both_languages(o["label"])
+    return data
+
+
 class Codebook:
     def __init__(self, data: dict, path: Path | None = None):
+        data = _with_both_languages(data)
         self.data = data
         self.path = path
         self.name = data["questionnaire"]
         self.title = data["title"]
+        self.subject = data.get("subject", data["title"])
+        self.references = list(data.get("references", []))
         self.missing_codes = {str(v).strip() for v in data.get("missing_codes", [])}
         self.scales = {
             name: Scale(name=name, min=s["min"], max=s["max"], labels=dict(s["labels"]),
@@ -201,6 +228,12 @@ def _consistency_problems(data: dict) -> list[str]:
         if c.get("role") == "attention_check" and c.get("scale") in scales:
             if c["correct"] not in scales[c["scale"]]["labels"]:
                 problems.append(f"columns[{i}] ({c['code']}): correct answer {c['correct']!r} is not a label of scale {c['scale']}")
+    for code in seen_codes:
+        if code in constructs:
+            problems.append(f"code {code!r} is both a column and a construct: rename one (the model "
+                            "could not tell the item from the factor)")
+        if code in RESERVED:
+            problems.append(f"code {code!r} is reserved for a column csi adds: choose another code")
     if sum(c.get("role") == "id" for c in data["columns"]) > 1:
         problems.append("more than one column has role `id`")
     if sum(c.get("role") == "respondent_type" for c in data["columns"]) > 1:

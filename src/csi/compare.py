@@ -41,7 +41,8 @@ def league(districts: dict[str, Path], names: dict[str, str], comparable: bool, 
             rows.append({"district": d, "name": names.get(d, d), "construct": r.construct, "index": r.index,
                          "ci_lower": r.ci_lower, "ci_upper": r.ci_upper})
     t = pd.DataFrame(rows)
-    t["rank"] = t.groupby("construct")["index"].rank(ascending=False, method="min").astype(int)
+    # a district whose model is not admissible has no index (withheld) and no rank
+    t["rank"] = t.groupby("construct")["index"].rank(ascending=False, method="min").astype("Int64")
     t["comparable"] = comparable
     t["note"] = note
     return t.sort_values(["construct", "rank"], kind="stable").reset_index(drop=True)

@@ -115,4 +115,5 @@ def profile(data: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
             label = {v: k for k, v in col.value_labels.items()}.get(value, "(missing)")
             rows.append({"variable": col.code, "variable_en": col.label["en"], "value": value or "missing",
                          "label_zh": label, "n": n, "share": n / len(x) if len(x) else np.nan})
-    return pd.DataFrame(rows)
+    # no respondent type or demographics in the questionnaire: an empty table with its columns
+    return pd.DataFrame(rows, columns=["variable", "variable_en", "value", "label_zh", "n", "share"])

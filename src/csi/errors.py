@@ -7,13 +7,15 @@ class CSIError(Exception):
     """A problem with the user's input. The CLI prints it and exits non-zero."""
 
     def __init__(self, message: str, *, file=None, column=None, row=None, value=None,
-                 hint: str | None = None, problems: list[str] | None = None):
+                 hint: str | None = None, problems: list[str] | None = None,
+                 hints: list[str] | None = None):
         self.message = message
         self.file = None if file is None else str(file)
         self.column = column
         self.row = row
         self.value = value
         self.hint = hint
+        self.hints = hints or []      # several fixes, one per kind of problem
         self.problems = problems or []
         super().__init__(str(self))
 
@@ -32,6 +34,8 @@ class CSIError(Exception):
                 text += f"\n  ... and {len(self.problems) - len(shown)} more"
         if self.hint:
             text += f"\nWhat to do: {self.hint}"
+        elif self.hints:
+            text += "\nWhat to do:" + "".join(f"\n  - {h}" for h in self.hints)
         return text
 
 

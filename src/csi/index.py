@@ -9,9 +9,12 @@ b_i are the construct's factor-score (regression) weights on its own indicators,
 fitted model (Sigma^-1 Lambda M, the CB-SEM counterpart of PLS outer weights), and r_i the item
 ranges from the codebook. With all items at their minimum I = 0, at their maximum I = 100.
 
-IPMA (Ringle & Sarstedt 2016): performance = driver index; importance = unstandardized total
-effect of the driver on satisfaction in index units, T(X -> SAT) * a_SAT / a_X, where
-a_c = 100 sum b_i lambda_i / sum b_i r_i is the change of I_c per unit of the latent variable.
+IPMA (Ringle & Sarstedt 2016): the drivers are the codebook's `kind: driver` constructs with a
+path to the target (direct or mediated, e.g. image -> expectations -> quality -> satisfaction);
+performance = driver index; importance = unstandardized total effect of the driver on the target
+in index units, T(X -> SAT) * a_SAT / a_X, where a_c = 100 sum b_i lambda_i / sum b_i r_i is the
+change of I_c per unit of the latent variable. The potential gain of a driver (its importance
+times its distance to 100) is capped at the target's own distance to 100: an index cannot pass it.
 """
 
 from __future__ import annotations
@@ -36,8 +39,14 @@ class Spec:
     target: str
 
 
-def spec(model: sem.Model, description: str, cb: Codebook, target: str = "SAT") -> Spec:
+def spec(model: sem.Model, description: str, cb: Codebook, target: str | None) -> Spec:
     items = {c: [model.observed.index(i) for i in its] for c, its in indicators(description).items()}
+    if target is None:
+        from .errors import CSIError
+
+        outcomes = [c for c in items if cb.constructs.get(c, {}).get("kind") == "outcome"]
+        raise CSIError("say which construct is the satisfaction target of the indices and the IPMA",
+                       hint=f"give --target (config: `satisfaction:`), e.g. one of the outcomes: {', '.join(outcomes)}.")
     if target not in items:
         from .errors import CSIError
 
@@ -48,12 +57,17 @@ def spec(model: sem.Model, description: str, cb: Codebook, target: str = "SAT") 
                    for v in model.observed], float)
     hi = np.array([cb.scale_of(v).max if v in cb.by_code and cb.by_code[v].scale else np.nan
                    for v in model.observed], float)
-    B = model.templates[0] != 0
-    free_b = np.zeros_like(B)
+    paths = model.templates[0] != 0
     r, c, _ = model._flat[0]
-    free_b[r, c] = True
-    exo = [v for i, v in enumerate(model.inner) if v in model.latent and not free_b[i].any()]
-    return Spec(list(items), items, lo, hi - lo, exo, target)
+    paths[r, c] = True
+    t = model.inner.index(target)
+    reach = [v for v in items if v != target and sem.reachable(paths, model.inner.index(v), t)]
+    kinds = {k: v.get("kind") for k, v in cb.constructs.items()}
+    if any(kinds.get(v) == "driver" for v in items):
+        drivers = [v for v in reach if kinds.get(v) == "driver"]      # the codebook says which
+    else:
+        drivers = [v for v in reach if not paths[model.inner.index(v)].any()]   # exogenous ones
+    return Spec(list(items), items, lo, hi - lo, drivers, target)
 
 
 def values(model: sem.Model, x: np.ndarray, means: np.ndarray, s: Spec) -> np.ndarray:
@@ -114,11 +128,31 @@ def tables(result: sem.Result, s: Spec, X: np.ndarray, draws: np.ndarray | None)
          (imp["importance"] < mid_i) & (imp["performance"] < mid_p)],
         ["high importance, low performance", "high importance, high performance",
          "low importance, low performance"], "low importance, high performance")
-    # gain in the target index if this driver's index reached 100 (other drivers unchanged)
-    imp["potential"] = imp["importance"] * (100 - imp["performance"])
+    # gain in the target index if this driver's index reached 100 (other drivers unchanged),
+    # at most what the target index can still gain
+    gain = imp["importance"] * (100 - imp["performance"])
+    room = 100 - float(idx.set_index("construct").loc[s.target, "index"])
+    imp["potential"] = gain.clip(upper=room)
+    imp["potential_capped"] = gain > room
     imp = imp.sort_values("potential", ascending=False, kind="stable").reset_index(drop=True)
     imp.insert(0, "priority", range(1, len(imp) + 1))
     return idx, imp
+
+
+def withheld(s: Spec):
+    """index.csv, ipma.csv, index_weights.csv and priorities.csv of a solution that is not admissible:
+    the constructs and drivers, no numbers (nothing is computed from an improper solution)."""
+    nan = np.nan
+    idx = pd.DataFrame({"construct": s.constructs, "index": nan, "ci_lower": nan, "ci_upper": nan})
+    ipma = pd.DataFrame({"priority": pd.array([pd.NA] * len(s.drivers), dtype="Int64"), "driver": s.drivers,
+                         **{c: nan for c in ("importance", "importance_ci_lower", "importance_ci_upper",
+                                            "performance", "performance_ci_lower", "performance_ci_upper")},
+                         "quadrant": "withheld: solution not admissible", "potential": nan,
+                         "potential_capped": pd.array([pd.NA] * len(s.drivers), dtype="boolean")})
+    weights_ = pd.DataFrame(columns=["construct", "item", "score_weight", "weight", "scale_min", "scale_max"])
+    prio = pd.DataFrame(columns=["priority", "driver", "item", "label_en", "label_zh", "weight", "top_box_rate",
+                                 "item_index"])
+    return idx, ipma, weights_, prio
 
 
 def priorities(ipma: pd.DataFrame, weights_: pd.DataFrame, X: pd.DataFrame, cb: Codebook) -> pd.DataFrame:

@@ -11,13 +11,13 @@ SeedSequence([seed, n, r]): results do not depend on the number of workers.
 from __future__ import annotations
 
 import multiprocessing as mp
-import sys
 
 import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from . import sem
+from .progress import Progress
 
 _STATE: dict = {}
 
@@ -77,10 +77,7 @@ def run(model: sem.Model, x0: np.ndarray, layout: sem.Layout, sigma: np.ndarray,
                   paths=np.array(paths, int), seed=seed, index=index_fn)
     tasks = [(n, r) for n in ns for r in range(reps)]
     results = {}
-    from tqdm import tqdm
-
-    bar = tqdm(total=len(tasks), desc="planning", unit="fit", file=sys.stderr, disable=not progress,
-               mininterval=0.5)
+    bar = Progress("planning", len(tasks), "fits", progress)
     limits = threadpool_limits(limits=1)
     try:
         if jobs <= 1:
@@ -94,7 +91,6 @@ def run(model: sem.Model, x0: np.ndarray, layout: sem.Layout, sigma: np.ndarray,
                     bar.update(1)
     finally:
         limits.restore_original_limits()
-        bar.close()
         _STATE.clear()
     power_rows, width_rows = [], []
     for n in ns:

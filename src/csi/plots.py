@@ -13,7 +13,6 @@ import pandas as pd  # noqa: E402
 
 # seaborn is imported only where a heatmap needs it: it loads scipy.stats (~1 s per notebook).
 
-GROUP_COLORS = {"unit": "#1b6ca8", "individual": "#e07b39", "": "#444444"}
 plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 200, "font.size": 9, "axes.titlesize": 10,
                      "svg.hashsalt": "csi", "pdf.fonttype": 42})
 
@@ -50,36 +49,47 @@ def save(fig, folder, name: str) -> list[Path]:
     return paths
 
 
-def likert(distribution: pd.DataFrame, labels: dict[str, str], title: str = ""):
-    """Diverging stacked bars: negative categories left of zero, the middle split, positive right."""
-    binary = distribution.groupby("item")["code"].nunique() < 3
-    distribution = distribution[~distribution["item"].map(binary)]
-    items = list(dict.fromkeys(distribution["item"]))
-    fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(items) + 1.2))
-    for y, item in enumerate(items):
-        d = distribution[distribution["item"] == item].sort_values("code")
-        lo, hi = int(d["scale_min"].iloc[0]), int(d["scale_max"].iloc[0])
-        k = hi - lo + 1
+def likert(distribution: pd.DataFrame, labels: dict[str, str], title: str = "", language: str = "en"):
+    """Diverging stacked bars, one panel per answer scale: answers below the scale's middle left of
+    0, above it right, the middle category (odd scales) split; the legend names the scale's codes."""
+    import textwrap
+
+    d = distribution[distribution.groupby("item")["code"].transform("nunique") >= 3]   # not binary
+    scales = list(dict.fromkeys(zip(d["scale_min"], d["scale_max"])))
+    sizes = [d.loc[(d["scale_min"] == lo) & (d["scale_max"] == hi), "item"].nunique() for lo, hi in scales]
+    fig, axes = plt.subplots(len(scales), 1, figsize=(7.5, sum(0.32 * n + 1.5 for n in sizes) + 0.3),
+                             gridspec_kw={"height_ratios": [0.32 * n + 1.5 for n in sizes]}, squeeze=False)
+    label_col = "label_zh" if language == "zh" else "label_en"
+    for ax, (lo, hi) in zip(axes[:, 0], scales):
+        part = d[(d["scale_min"] == lo) & (d["scale_max"] == hi)]
+        items = list(dict.fromkeys(part["item"]))
+        k = int(hi - lo + 1)
         colors = palette("RdBu", k)
-        shares = d["share"].to_numpy() * 100
-        mid = (k - 1) / 2
-        left = -shares[: int(np.floor(mid))].sum() - (shares[int(mid)] / 2 if k % 2 else 0)
-        for share, color in zip(shares, colors):
-            ax.barh(y, share, left=left, color=color, edgecolor="white", linewidth=0.4)
-            left += share
-    ax.axvline(0, color="black", linewidth=0.6)
-    ax.set_yticks(range(len(items)), [labels.get(i, i) for i in items])
-    ax.invert_yaxis()
-    ax.set_xlabel("share of respondents (%), negative answers left of 0")
-    ax.set_xlim(-40, 100)
-    handles = [matplotlib.patches.Patch(color=c, label=lab) for c, lab in
-               zip(palette("RdBu", 5), ["lowest", "low", "middle", "high", "highest"])]
-    ax.legend(handles=handles, title="answer (5-point; 3-point items: low, middle, high)", ncol=5,
-              loc="upper center", bbox_to_anchor=(0.5, -0.08 - 1.0 / len(items)), frameon=False, fontsize=7.5,
-              title_fontsize=7.5)
+        extent = [0.0, 0.0]
+        for y, item in enumerate(items):
+            shares = part[part["item"] == item].sort_values("code")["share"].fillna(0).to_numpy() * 100
+            left = -shares[: k // 2].sum() - (shares[k // 2] / 2 if k % 2 else 0)
+            extent = [min(extent[0], left), max(extent[1], left + shares.sum())]
+            for share, color in zip(shares, colors):
+                ax.barh(y, share, left=left, color=color, edgecolor="white", linewidth=0.4)
+                left += share
+        ax.axvline(0, color="black", linewidth=0.6)
+        ax.set_yticks(range(len(items)), [labels.get(i, i) for i in items])
+        ax.invert_yaxis()
+        ax.set_xlim(10 * np.floor(extent[0] / 10 - 0.5), 10 * np.ceil(extent[1] / 10 + 0.5))
+        names = part.drop_duplicates("code").sort_values("code")
+        legend = [f"{c}" if str(t) == str(c) else f"{c} {t}" for c, t in zip(names["code"], names[label_col])]
+        handles = [matplotlib.patches.Patch(color=c, label="\n".join(textwrap.wrap(lab, 22)))
+                   for c, lab in zip(colors, legend)]
+        middle = "" if k % 2 == 0 else ", the middle answer split"
+        ax.set_xlabel(f"share of respondents (%): answers {lo}–{hi}, below the middle left of 0{middle}",
+                      fontsize=8)
+        ax.legend(handles=handles, ncol=min(k, 5 if k > 5 else k), loc="upper center", frameon=False,
+                  bbox_to_anchor=(0.5, -0.35 / max(len(items), 1) - 0.12), fontsize=7)
+        despine(ax, left=True)
     if title:
-        ax.set_title(title)
-    despine(ax, left=True)
+        axes[0, 0].set_title(title)
+    fig.tight_layout()
     return fig
 
 
@@ -94,7 +104,7 @@ def top_box_by_type(top_box: pd.DataFrame, labels: dict[str, str], title: str = 
         y = np.arange(len(t)) + (k - (len(groups) - 1) / 2) * 0.3 / max(len(groups) - 1, 1)
         rate = 100 * t[f"rate{suffix}"]
         err = np.vstack([rate - 100 * t[f"ci_lower{suffix}"], 100 * t[f"ci_upper{suffix}"] - rate])
-        ax.errorbar(rate, y, xerr=err, fmt="o", ms=4, color=GROUP_COLORS.get(g, colors[k]), capsize=2,
+        ax.errorbar(rate, y, xerr=err, fmt="o", ms=4, color=colors[k] if g else "#1b6ca8", capsize=2,
                     label=labels.get(g, g or "all respondents"))
     ax.set_yticks(range(len(t)), [labels.get(i, i) for i in t["item"]])
     ax.invert_yaxis()
@@ -131,8 +141,10 @@ def ipma(ipma_table: pd.DataFrame, labels: dict[str, str], title: str = ""):
     return fig
 
 
-def path_diagram(estimates: pd.DataFrame, labels: dict[str, str], title: str = ""):
-    """Structural model with standardized coefficients (std_all) and R², drawn left to right."""
+def path_diagram(estimates: pd.DataFrame, labels: dict[str, str], title: str = "", admissible: bool = True):
+    """Structural model with standardized coefficients (std_all) and R², drawn left to right.
+    An improper solution is drawn in grey under a warning, without significance marks; an R²
+    outside 0-1 is never printed."""
     reg = estimates[estimates["op"] == "~"]
     nodes = list(dict.fromkeys(list(reg["rhs"]) + list(reg["lhs"])))
     targets = set(reg["lhs"])
@@ -155,7 +167,7 @@ def path_diagram(estimates: pd.DataFrame, labels: dict[str, str], title: str = "
 
     for r in reg.itertuples():
         (x0, y0), (x1, y1) = pos[r.rhs], pos[r.lhs]
-        sig = r.pvalue < 0.05 if pd.notna(r.pvalue) else True
+        sig = (r.pvalue < 0.05 if pd.notna(r.pvalue) else True) and admissible
         skip = layer[r.lhs] - layer[r.rhs] > 1          # would cross a node in between: arc over it
         rad = -0.35 if skip else 0.0
         ax.annotate("", xy=(x1 - 0.75, y1), xytext=(x0 + 0.75, y0),
@@ -163,14 +175,15 @@ def path_diagram(estimates: pd.DataFrame, labels: dict[str, str], title: str = "
                                     linestyle="-" if sig else "--", lw=1.2,
                                     connectionstyle=f"arc3,rad={rad}"))
         lift = 0.95 if skip else 0.12
-        ax.text((x0 + x1) / 2, (y0 + y1) / 2 + lift, f"{r.std_all:.2f}" + ("" if sig else " (n.s.)"),
+        mark = "" if sig or not admissible else " (n.s.)"
+        ax.text((x0 + x1) / 2, (y0 + y1) / 2 + lift, f"{r.std_all:.2f}".replace("-", "−") + mark,
                 ha="center", fontsize=8, bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none"))
     for n, (x, y) in pos.items():
         latent = n in latents
         ax.add_patch(matplotlib.patches.Ellipse((x, y), 1.6, 0.85, fc="#e8f0f8", ec="#1b6ca8") if latent else
                      matplotlib.patches.Rectangle((x - 0.8, y - 0.42), 1.6, 0.84, fc="#f4f4f4", ec="#666666"))
         text = "\n".join(textwrap.wrap(labels.get(n, n), 18))
-        if n in targets and n in var.index:
+        if n in targets and n in var.index and admissible and 0 <= 1 - var.loc[n, "std_all"] <= 1:
             text += f"\nR² = {1 - var.loc[n, 'std_all']:.2f}"
         ax.text(x, y, text, ha="center", va="center", fontsize=7)
     ax.set_xlim(-1, max(x for x, _ in pos.values()) + 1)
@@ -180,12 +193,28 @@ def path_diagram(estimates: pd.DataFrame, labels: dict[str, str], title: str = "
     ax.axis("off")
     if title:
         ax.set_title(title)
+    if not admissible:
+        ax.text(0.5, 1.0, "IMPROPER SOLUTION: not interpretable (see the diagnosis in fit.json)",
+                transform=ax.transAxes, ha="center", va="bottom", color="#b22222", fontsize=9, weight="bold")
+    return fig
+
+
+def withheld(message: str, title: str = ""):
+    """A placeholder figure for a result that is withheld (e.g. the IPMA of an improper solution)."""
+    import textwrap
+
+    fig, ax = plt.subplots(figsize=(5.5, 1.6))
+    ax.text(0.5, 0.5, "\n".join(textwrap.wrap(message, 60)), ha="center", va="center", color="#b22222",
+            fontsize=9, transform=ax.transAxes)
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
     return fig
 
 
 def forest(league: pd.DataFrame, construct: str, title: str = ""):
     """CSI index of one construct per district with bootstrap 95% CIs."""
-    t = league[league["construct"] == construct].sort_values("index")
+    t = league[(league["construct"] == construct) & league["index"].notna()].sort_values("index")
     fig, ax = plt.subplots(figsize=(5.5, 0.45 * len(t) + 1.2))
     y = np.arange(len(t))
     ax.errorbar(t["index"], y, xerr=np.vstack([t["index"] - t["ci_lower"], t["ci_upper"] - t["index"]]),

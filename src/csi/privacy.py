@@ -33,8 +33,9 @@ def pseudonym(value, salt: bytes, length: int = 16) -> str | None:
     return hashlib.sha256(salt + b"|" + str(value).encode("utf-8")).hexdigest()[:length]
 
 
-def _normalize(v: str | None) -> str | None:
-    if v is None:
+def _normalize(v) -> str | None:
+    """An identity value compared across rows: no spaces, dashes or brackets, upper case."""
+    if not isinstance(v, str):    # blank (None or NaN) is no identity
         return None
     v = re.sub(r"[\s\-()]", "", v).upper()
     return v or None
@@ -44,7 +45,8 @@ def repeated_submissions(text: pd.DataFrame, cb: Codebook, coded: pd.DataFrame,
                          salt: bytes) -> pd.Series:
     """For each row, the raw row of the same person's earliest submission (NA if none earlier).
 
-    Same person = same value in any identity column (e.g. mobile or ID number, normalized).
+    Same person = same value in any identity column (e.g. mobile or ID number, normalized; `text`
+    holds None for blank and missing codes).
     Rows with no identity data are matched on identical answers in every non-paradata column.
     Order is by submission time, then raw row.
     """
@@ -52,21 +54,20 @@ def repeated_submissions(text: pd.DataFrame, cb: Codebook, coded: pd.DataFrame,
     ts = coded.get("submitted_at")
     if ts is not None:
         order = pd.DataFrame({"t": ts, "r": coded.index}).sort_values(["t", "r"]).index.to_series()
-    missing = cb.missing_codes
     ident_cols = [c.header for c in cb.columns if c.role == "pii" and c.identity]
     answer_cols = [c.header for c in cb.columns
                    if c.role not in ("id", "timestamp", "duration", "paradata", "pii")]
+    ident = {h: [_normalize(v) for v in text[h]] for h in ident_cols}
+    answers = ["\x1f".join(v if isinstance(v, str) else "" for v in row)
+               for row in text[answer_cols].itertuples(index=False)]
+    position = {row: k for k, row in enumerate(text.index)}
     first_seen: dict[str, tuple[int, int]] = {}  # key -> (position in time order, raw row)
     result = pd.Series(pd.NA, index=coded.index, dtype="Int64")
     for rank, row in enumerate(order):
-        keys = []
-        for h in ident_cols:
-            v = _normalize(text.at[row, h])
-            if v is not None and v not in missing:
-                keys.append(pseudonym(f"{h}={v}", salt, 32))
+        i = position[row]
+        keys = [pseudonym(f"{h}={ident[h][i]}", salt, 32) for h in ident_cols if ident[h][i] is not None]
         if not keys:
-            answers = "\x1f".join("" if (v := text.at[row, h]) is None else v for h in answer_cols)
-            keys = [pseudonym("answers=" + answers, salt, 32)]
+            keys = [pseudonym("answers=" + answers[i], salt, 32)]
         earlier = [first_seen[k] for k in keys if k in first_seen]
         if earlier:
             result[row] = min(earlier)[1]

@@ -24,24 +24,42 @@ HTMT_STRICT, HTMT_LIBERAL = 0.85, 0.90
 
 
 def measurement_model(description: str) -> str:
-    """The CFA of a model: its `=~` lines (constructs correlate freely)."""
+    """The CFA of a model: its `=~` lines (constructs correlate freely), with the `~~` lines among
+    their indicators and factors (e.g. a single-item factor's residual variance fixed at 0)."""
     text, _ = sem.strip_model(description)
-    return "\n".join(l for l in text.splitlines() if "=~" in l.split("#")[0])
+    lines = [l for l in text.splitlines() if "=~" in l.split("#")[0]]
+    names = set()
+    for l in lines:
+        lhs, rhs = l.split("#")[0].split("=~")
+        names |= {lhs.strip()} | {t.strip().split("*")[-1].strip() for t in rhs.split("+") if t.strip()}
+    for l in text.splitlines():
+        body = l.split("#")[0]
+        if "~~" in body:
+            lhs, rhs = body.split("~~")
+            terms = {lhs.strip()} | {t.strip().split("*")[-1].strip() for t in rhs.split("+") if t.strip()}
+            if terms <= names:
+                lines.append(l)
+    return "\n".join(lines)
 
 
 def indicators(description: str) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for line in measurement_model(description).splitlines():
+        if "=~" not in line.split("#")[0]:
+            continue
         lhs, rhs = line.split("#")[0].split("=~")
         out.setdefault(lhs.strip(), []).extend(
             t.strip().split("*")[-1].strip() for t in rhs.split("+") if t.strip())
     return out
 
 
-def drivers(description: str) -> list[str]:
-    """Exogenous latent predictors of the structural part (the CSI drivers)."""
-    text, _ = sem.strip_model(description)
+def drivers(description: str, cb=None) -> list[str]:
+    """The CSI drivers: the codebook's `kind: driver` constructs that are factors of the model;
+    without a codebook, the exogenous latent predictors of the structural part."""
     latent = list(indicators(description))
+    if cb is not None:
+        return [c for c in latent if cb.constructs.get(c, {}).get("kind") == "driver"]
+    text, _ = sem.strip_model(description)
     lhs, rhs = set(), set()
     for line in text.splitlines():
         body = line.split("#")[0]
@@ -59,7 +77,12 @@ def cronbach_alpha(X: np.ndarray) -> float:
 
 
 def reliability(cfa: sem.Result, data: pd.DataFrame, description: str) -> pd.DataFrame:
-    """alpha, omega (CR) and AVE per construct, with the usual cutoffs (.70, .70, .50)."""
+    """alpha, omega (CR) and AVE per construct, with the usual cutoffs (.70, .70, .50).
+
+    omega and AVE come from the CFA: from an inadmissible CFA they are withheld (NaN), since they
+    could be impossible (AVE > 1). A single-item construct has no alpha, omega or AVE (its
+    reliability is what the model assumes, e.g. 1 with the residual variance fixed at 0, and
+    semTools omits it): its `*_ok` flags are None."""
     model, x = cfa.model, cfa.fit.x
     B, L, P, T = model.matrices(x)
     items = indicators(description)
@@ -74,10 +97,14 @@ def reliability(cfa: sem.Result, data: pd.DataFrame, description: str) -> pd.Dat
         omega = true / (true + theta.sum())            # theta.sum() = diagonal + 2 x off-diagonal
         ave = (lam ** 2 * psi).sum() / ((lam ** 2 * psi).sum() + np.trace(theta))
         alpha = cronbach_alpha(X[its].to_numpy(float)) if len(its) > 1 else np.nan
+        single = len(its) == 1
+        if not cfa.measures["admissible"] or single:   # as semTools: none for a single item
+            omega = ave = np.nan
         rows.append({"construct": construct, "items": len(its), "alpha": alpha, "omega": omega,
-                     "ave": ave, "sqrt_ave": np.sqrt(ave),
-                     "alpha_ok": bool(alpha >= 0.70), "omega_ok": bool(omega >= 0.70),
-                     "ave_ok": bool(ave >= 0.50)})
+                     "ave": ave, "sqrt_ave": np.sqrt(ave) if ave >= 0 else np.nan,
+                     "alpha_ok": None if single else bool(alpha >= 0.70),
+                     "omega_ok": None if single or np.isnan(omega) else bool(omega >= 0.70),
+                     "ave_ok": None if single or np.isnan(ave) else bool(ave >= 0.50)})
     return pd.DataFrame(rows)
 
 
@@ -98,7 +125,7 @@ def fornell_larcker(cfa: sem.Result, rel: pd.DataFrame, order: list[str]) -> pd.
     sq = rel.set_index("construct")["sqrt_ave"]
     for c in order:
         table.loc[c, c] = sq[c]
-    table["fl_ok"] = [bool(sq[c] > r.loc[c].drop(c).abs().max()) for c in order]
+    table["fl_ok"] = [None if np.isnan(sq[c]) else bool(sq[c] > r.loc[c].drop(c).abs().max()) for c in order]
     return table
 
 
@@ -132,12 +159,14 @@ def htmt_verdicts(h: pd.DataFrame, h2: pd.DataFrame | None = None) -> pd.DataFra
     for a in range(len(names)):
         for b in range(a):
             v = h.iloc[a, b]
-            verdict = ("distinct" if v < HTMT_STRICT else
+            verdict = ("not estimable (a single-item construct)" if np.isnan(v) else
+                       "distinct" if v < HTMT_STRICT else
                        "distinct only by the liberal .90 cutoff" if v < HTMT_LIBERAL else
                        "NOT distinct (HTMT >= .90)")
             rows.append({"construct_a": names[b], "construct_b": names[a], "htmt": v,
                          "htmt2": np.nan if h2 is None else h2.iloc[a, b],
-                         "below_085": bool(v < HTMT_STRICT), "below_090": bool(v < HTMT_LIBERAL),
+                         "below_085": None if np.isnan(v) else bool(v < HTMT_STRICT),
+                         "below_090": None if np.isnan(v) else bool(v < HTMT_LIBERAL),
                          "verdict": verdict})
     return pd.DataFrame(rows)
 

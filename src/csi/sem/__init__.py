@@ -7,20 +7,23 @@ lacks or gets wrong is done here and tested against lavaan 0.6 (tests/fixtures/l
 - ml.py             maximum likelihood: Fisher scoring with analytic derivatives, bootstrap refits
 - table.py          the parameter table (est, se, std.all), indirect and total effects
 - measures.py       fit measures (chi-square, CFI, TLI, RMSEA and its CI, SRMR, GFI, AIC, BIC)
+- checks.py         data a model cannot be fitted to, stopped before fitting
 - admissibility.py  plain-language diagnosis of improper or non-converged solutions
 - estimate.py       estimate(): the one entry point of the pipeline and `csi fit`
 - files.py          reading data, writing estimates.csv / fit.json / bootstrap.csv
 """
 
-from .admissibility import admissibility
+from .admissibility import admissibility, diagnose
+from .checks import check_data, check_groups, check_size, observed_variables
 from .estimate import Result, complete_cases, estimate
-from .files import EST_COLUMNS, FIT_KEYS, check_variables, read_data, write_result
+from .files import EST_COLUMNS, FIT_KEYS, read_data, write_result
 from .measures import fit_measures
 from .ml import GRAD_TOL, Fit
 from .model import MATRICES, Model, sample_cov, strip_model
-from .table import Layout, effects, parameter_table, point_values
+from .table import Layout, effects, parameter_table, point_values, reachable
 
 __all__ = ["EST_COLUMNS", "FIT_KEYS", "GRAD_TOL", "MATRICES", "Fit", "Layout", "Model", "Result",
-           "admissibility", "check_variables", "complete_cases", "effects", "estimate",
-           "fit_measures", "parameter_table", "point_values", "read_data", "sample_cov",
+           "admissibility", "check_data", "check_groups", "check_size", "complete_cases", "diagnose",
+           "effects", "estimate", "observed_variables",
+           "fit_measures", "parameter_table", "point_values", "reachable", "read_data", "sample_cov",
            "strip_model", "write_result"]

@@ -6,11 +6,10 @@ import numpy as np
 import pandas as pd
 
 from .estimate import Result
-from .model import strip_model
 
-FIT_KEYS = ["npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_lower",
-            "rmsea_ci_upper", "srmr", "gfi", "aic", "bic", "loglik", "n", "converged",
-            "admissible", "warnings", "ci"]
+FIT_KEYS = ["converged", "admissible", "diagnosis", "npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea",
+            "rmsea_ci_lower", "rmsea_ci_upper", "srmr", "gfi", "aic", "bic", "loglik", "n", "iterations",
+            "max_gradient", "warnings", "notes", "ci"]
 EST_COLUMNS = ["lhs", "op", "rhs", "est", "se", "z", "pvalue", "std_all", "ci_lower", "ci_upper"]
 
 
@@ -27,29 +26,6 @@ def read_data(path) -> pd.DataFrame:
     if path.suffix == ".csv":
         return pd.read_csv(path)
     raise CSIError(f"cannot read {path.suffix!r} data", file=path, hint="give a .csv or .parquet file.")
-
-
-def check_variables(description: str, data: pd.DataFrame, model_file, data_file) -> None:
-    """Every observed variable of the model must be a numeric column of the data."""
-    import semopy
-
-    from ..errors import CSIError
-
-    try:
-        observed = semopy.Model(strip_model(description)[0]).vars["observed"]
-    except Exception as e:  # semopy's parser raises bare exceptions on syntax errors
-        raise CSIError(f"the model could not be parsed ({type(e).__name__}: {e})", file=model_file,
-                       hint="check the lavaan syntax (=~ loadings, ~ regressions, ~~ covariances).") from None
-    missing = [v for v in observed if v not in data.columns]
-    if missing:
-        raise CSIError(f"the model uses variable(s) not in the data: {', '.join(missing)}",
-                       file=model_file,
-                       hint=f"columns of {data_file} are: {', '.join(map(str, data.columns[:40]))}; "
-                            "rename the variable in the model or add the column.")
-    bad = [v for v in observed if not pd.api.types.is_numeric_dtype(data[v])]
-    if bad:
-        raise CSIError(f"model variable(s) are not numeric: {', '.join(bad)}", file=data_file,
-                       column=bad[0], hint="SEM needs numeric codes; recode the column first.")
 
 
 def write_result(result: Result, out_dir) -> None:

@@ -55,6 +55,8 @@ class Model(MaximumLikelihood):
         import semopy
 
         text, self.defined = strip_model(description)
+        own = sum(1 for line in description.splitlines() if ":=" not in line.split("#")[0])
+        self.auto_covariances = text.splitlines()[own:]    # added by strip_model, as lavaan does
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             m = semopy.Model(text)

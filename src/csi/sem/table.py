@@ -57,20 +57,20 @@ def _mask(free, k, shape):
 
 
 def effects(model: Model, x: np.ndarray) -> list[tuple[str, str, str, str, float]]:
-    """Direct, indirect and total effects of each exogenous latent on each endogenous variable."""
+    """Indirect and total effects of each construct on everything it reaches (mediated drivers too)."""
     B = model.matrices(x)[0]
     C = np.linalg.inv(np.eye(model.m) - B)
     total = C - np.eye(model.m)
-    exo = [i for i, v in enumerate(model.inner) if not B[i].any() and v in model.latent]
-    endo = [i for i in range(model.m) if B[i].any()]
-    out = []
     paths = (B != 0) | _free_mask(model, 0)
-    for j in exo:
+    sources = [j for j, v in enumerate(model.inner) if v in model.latent and paths[:, j].any()]
+    endo = [i for i in range(model.m) if paths[i].any()]
+    out = []
+    for j in sources:
         for i in endo:
-            if not _reachable(paths, j, i):
+            if not reachable(paths, j, i):
                 continue
             x_, y_ = model.inner[j], model.inner[i]
-            if _reachable(paths, j, i, min_length=2):
+            if reachable(paths, j, i, min_length=2):
                 out.append((f"ind_{x_}_{y_}", f"indirect effect of {x_} on {y_}", x_, y_, total[i, j] - B[i, j]))
             out.append((f"tot_{x_}_{y_}", f"total effect of {x_} on {y_}", x_, y_, total[i, j]))
     return out
@@ -83,7 +83,7 @@ def _free_mask(model: Model, k: int) -> np.ndarray:
     return mask
 
 
-def _reachable(paths: np.ndarray, src: int, dst: int, min_length: int = 1) -> bool:
+def reachable(paths: np.ndarray, src: int, dst: int, min_length: int = 1) -> bool:
     """Is there a directed path src -> dst of at least min_length arrows (paths[to, from])?"""
     frontier = {src}
     for length in range(1, len(paths) + 1):
