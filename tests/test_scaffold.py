@@ -6,7 +6,7 @@ import yaml
 
 from csi import codebook, exports, scaffold, validate
 
-from conftest import CODEBOOK, RAW_A
+from conftest import CODEBOOK, RAW_A, ROOT
 
 
 def fill(draft: dict, truth: dict) -> dict:
@@ -63,3 +63,16 @@ def test_round_trip_codes_like_the_handwritten_codebook(tmp_path, raw_a):
     ref = validate.validate(export, codebook.load(CODEBOOK), salt=b"s").coded
     items = [c.code for c in codebook.load(CODEBOOK).items]
     pd.testing.assert_frame_equal(ours[items], ref[items])
+
+
+def test_item_codes_and_english_text_come_from_the_headers():
+    """An English export whose headers start with the item code ("IMAG1 — ..."): the draft takes
+    the code and puts the text in `en`, with no Chinese label required."""
+    raw = ROOT / "data/raw/ecsi_example/export.csv"
+    truth = yaml.safe_load((ROOT / "data/codebooks/ecsi_example.yaml").read_text("utf-8"))
+    d = scaffold.draft(exports.read(raw).frame)
+    items = [c for c in d["columns"] if c.get("role") == "item"]
+    assert [c["code"] for c in items] == [c["code"] for c in truth["columns"]]
+    assert all(set(c["label"]) == {"en"} and "—" not in c["label"]["en"] for c in items)
+    assert items[0]["label"]["en"] == truth["columns"][0]["header"].split(" — ", 1)[1]
+    assert {c["scale"] for c in items} == {"codes_1_10"}

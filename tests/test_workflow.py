@@ -46,13 +46,17 @@ def test_a_failing_district_leaves_no_outputs(tmp_path):
     assert r.returncode != 0
     log = (proj / "results/broken/logs/validate.log").read_text()
     assert "export.csv" in log and "What to do:" in log
+    console = r.stdout + r.stderr                   # the message reaches the person, not only the log
+    assert "GBK/GB18030" in console and "set `encoding: gb18030`" in console and "Traceback" not in console
     assert not (proj / "results/broken/data").exists() or not any((proj / "results/broken/data").iterdir())
 
 
-def test_county_generator_is_byte_identical(tmp_path):
+@pytest.mark.parametrize("script,district", [("simulate_county_survey.py", "county_x"),
+                                             ("simulate_ecsi_survey.py", "ecsi_example")])
+def test_other_questionnaire_generators_are_byte_identical(tmp_path, script, district):
     import subprocess
     import sys
 
-    subprocess.run([sys.executable, str(ROOT / "scripts/simulate_county_survey.py"), str(tmp_path)], check=True)
+    subprocess.run([sys.executable, str(ROOT / "scripts" / script), str(tmp_path)], check=True)
     for name in ("export.csv", "truth.json"):
-        assert sha(tmp_path / name) == sha(ROOT / "data/raw/county_x" / name), name
+        assert sha(tmp_path / name) == sha(ROOT / "data/raw" / district / name), name

@@ -396,6 +396,9 @@ BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codec
 
 def _decode(path: Path, data: bytes, declared: str | None) -> tuple[str, str, str | None]:
     """(text, encoding used, note). A byte-order mark or UTF-16 without one wins over `declared`."""
+    if data[:4] in (b"PK\x03\x04", b"\xd0\xcf\x11\xe0"):
+        raise CSIError(f"the file is not text: {_what_encoding(data, declared or 'utf-8')}", file=path,
+                       hint=_encoding_hint(data, declared or "utf-8"))
     for bom, enc in BOMS:
         if data.startswith(bom):
             note = None
@@ -404,7 +407,7 @@ def _decode(path: Path, data: bytes, declared: str | None) -> tuple[str, str, st
                         f"byte-order mark; read as {enc.upper().replace('-SIG', '')} (remove `encoding:`).")
             return _strict(path, data, enc), enc, note
     sample = data[:4000]
-    if len(sample) >= 4 and sample.count(0) > len(sample) // 4:
+    if b"\x00" in sample:     # UTF-8 and GB18030 text never hold a zero byte: UTF-16 without a BOM
         enc = "utf-16-le" if sample[1::2].count(0) > sample[0::2].count(0) else "utf-16-be"
         return _strict(path, data, enc), enc, None
     enc = declared or "utf-8"

@@ -2,8 +2,10 @@
 
 Guesses, column by column: paradata (id, time, duration), personal data (by header words and
 value patterns), multi-select options (0/1 columns sharing a question), answer scales (known
-Chinese label sets, or numeric codes), categorical questions and free text. Anything it cannot
-tell is written as TODO, so the draft fails `csi check-codebook` until a person decides.
+Chinese label sets, or numeric codes), categorical questions and free text. A header starting
+with an item code ("IMAG1 — ...") gives the code; labels go into the language they are written
+in (Chinese text in zh, other text in en). Anything it cannot tell is written as TODO, so the
+draft fails `csi check-codebook` until a person decides.
 """
 
 from __future__ import annotations
@@ -38,6 +40,25 @@ ID_WORDS = ("序号", "编号", "答卷编号", "ID")
 PHONE = re.compile(r"^1[3-9]\d{9}$")
 ID_CARD = re.compile(r"^\d{17}[\dXx]$")
 OPTION = re.compile(r"^(?P<q>.+?)[:：](?P<o>[^:：]+)$")
+# a header that starts with an item code: "IMAG1 — The office is trustworthy", "Q3. ...", "SAT2"
+CODED = re.compile(r"^(?P<code>[A-Za-z][A-Za-z0-9_]*\d[A-Za-z0-9_]*|[A-Z][A-Z0-9_]+)"
+                   r"(?:\s*[—–\-:：.．、)]\s*|\s+)(?P<text>.+)$|^(?P<alone>[A-Za-z][A-Za-z0-9_]*\d[A-Za-z0-9_]*)$")
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def label_of(text: str) -> dict:
+    """The label in the language it is written in (Chinese text as zh, other text as en)."""
+    return {"zh": text, "en": "TODO"} if CJK.search(text) else {"en": text}
+
+
+def code_of(header: str, n: int, used: set) -> tuple[str, dict]:
+    """(code, label) of a column: the item code its header starts with, else qNN."""
+    m = CODED.match(header.strip())
+    if m:
+        code = m.group("code") or m.group("alone")
+        if code not in used and code.lower() not in used:
+            return code, label_of(m.group("text") or header)
+    return f"q{n:02d}", label_of(header)
 
 
 def _role_guess(header: str, values: pd.Series) -> str | None:
@@ -61,18 +82,18 @@ def draft(raw: pd.DataFrame) -> dict:
     text = raw.map(cell_text)
     scales: dict = OrderedDict()
     columns, options = [], OrderedDict()
-    missing_seen = set()
+    missing_seen, used = set(), set()
     for n, header in enumerate(raw.columns, start=1):
         values = text[header]
         distinct = set(values.dropna())
         missing_here = {v for v in distinct if v in MISSING}
         answers = distinct - missing_here
-        code = f"q{n:02d}"
-        label = {"zh": header, "en": "TODO"}
+        code, label = code_of(header, n, used)
+        used.add(code)
         m = OPTION.match(header)
         if m and answers and answers <= {"0", "1"}:   # one 0/1 column per option of a question
-            options.setdefault(m.group("q"), []).append({"header": header, "code": f"{code}", "label": {
-                "zh": m.group("o"), "en": "TODO"}})
+            options.setdefault(m.group("q"), []).append({"header": header, "code": f"{code}",
+                                                         "label": label_of(m.group("o"))})
             missing_seen |= missing_here
             continue
         role = _role_guess(header, values)
@@ -107,15 +128,15 @@ def draft(raw: pd.DataFrame) -> dict:
         columns.append(entry)
     for question, opts in options.items():
         first = opts[0]["code"]
-        columns.append({"code": f"{first}_set", "role": "channel", "label": {"zh": question, "en": "TODO"},
+        columns.append({"code": f"{first}_set", "role": "channel", "label": label_of(question),
                         "options": opts})
     return OrderedDict(
         questionnaire="TODO_name",
-        title={"zh": "TODO", "en": "TODO"},
+        title={"en": "TODO"},
         source="drafted by csi scaffold-codebook: check every TODO",
         missing_codes=sorted(missing_seen),
         scales=dict(scales),
-        constructs={"TODO": {"kind": "driver", "label": {"zh": "TODO", "en": "TODO"}}},
+        constructs={"TODO": {"kind": "driver", "label": {"en": "TODO"}}},
         columns=columns,
     )
 
