@@ -11,7 +11,8 @@ from conftest import ROOT
 FIX = ROOT / "tests/fixtures/lavaan"
 
 
-@pytest.fixture(scope="module", params=["holzinger1939", "chengdu_a_cfa", "political_democracy"])
+@pytest.fixture(scope="module", params=["holzinger1939", "chengdu_a_cfa", "political_democracy",
+                                        "ecsi_example_cfa"])
 def case(request):
     name = request.param
     text = (FIX / f"{name}.lavaan").read_text()
@@ -25,7 +26,10 @@ def test_alpha_omega_ave_match_semtools(case):
     name, text, data, cfa = case
     ref = pd.read_csv(FIX / f"{name}.reliability.csv").set_index("measure")
     ours = pm.reliability(cfa, data, text).set_index("construct")
-    for c in ours.index:
+    single = ours.index[ours["items"] == 1]           # semTools omits single-item constructs: so do we
+    assert set(ours.index) - set(single) == set(ref.columns)
+    assert ours.loc[single, ["alpha", "omega", "ave"]].isna().all(axis=None)
+    for c in ref.columns:
         assert ours.loc[c, "alpha"] == pytest.approx(ref.loc["alpha", c], abs=1e-6)
         assert ours.loc[c, "omega"] == pytest.approx(ref.loc["omega", c], abs=1e-5)
         assert ours.loc[c, "ave"] == pytest.approx(ref.loc["avevar", c], abs=1e-5)

@@ -12,7 +12,8 @@ from csi import sem
 from conftest import ROOT
 
 FIX = ROOT / "tests/fixtures/lavaan"
-CASES = ["political_democracy", "holzinger1939", "chengdu_a", "holzinger1939_mimic", "regression"]
+CASES = ["political_democracy", "holzinger1939", "chengdu_a", "holzinger1939_mimic", "regression",
+         "ecsi_example"]   # upper-case codes, a single-item factor (residual fixed at 0), mediated paths
 FIT_NAMES = {"npar": "npar", "chisq": "chisq", "df": "df", "pvalue": "pvalue", "cfi": "cfi",
              "tli": "tli", "rmsea": "rmsea", "rmsea_ci_lower": "rmsea.ci.lower",
              "rmsea_ci_upper": "rmsea.ci.upper", "srmr": "srmr", "gfi": "gfi", "aic": "aic",

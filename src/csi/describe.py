@@ -64,7 +64,7 @@ def distribution(data: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
         scale = cb.scales[col.scale]
         x = data[col.code].dropna()
         for code in range(scale.min, scale.max + 1):
-            rows.append({"item": col.code, "construct": col.construct, "code": code,
+            rows.append({"item": col.code, "construct": col.construct, "scale": scale.name, "code": code,
                          "label_en": scale.labels_en.get(code, str(code)),
                          "label_zh": scale.label_of(code, "zh"),
                          "n": int((x == code).sum()), "share": float((x == code).mean()) if len(x) else np.nan,

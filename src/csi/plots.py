@@ -50,8 +50,9 @@ def save(fig, folder, name: str) -> list[Path]:
 
 
 def likert(distribution: pd.DataFrame, labels: dict[str, str], title: str = "", language: str = "en"):
-    """Diverging stacked bars, one panel per answer scale: answers below the scale's middle left of
-    0, above it right, the middle category (odd scales) split; the legend names the scale's codes."""
+    """Diverging stacked bars, one panel per scale length (1-5, 1-3, 1-10...): answers below the
+    scale's middle left of 0, above it right, the middle category (odd scales) split. The legend
+    names each code by its label when the panel's scales share them, else as lowest ... highest."""
     import textwrap
 
     d = distribution[distribution.groupby("item")["code"].transform("nunique") >= 3]   # not binary
@@ -62,6 +63,7 @@ def likert(distribution: pd.DataFrame, labels: dict[str, str], title: str = "", 
     label_col = "label_zh" if language == "zh" else "label_en"
     for ax, (lo, hi) in zip(axes[:, 0], scales):
         part = d[(d["scale_min"] == lo) & (d["scale_max"] == hi)]
+        lo, hi = int(lo), int(hi)
         items = list(dict.fromkeys(part["item"]))
         k = int(hi - lo + 1)
         colors = palette("RdBu", k)
@@ -77,8 +79,12 @@ def likert(distribution: pd.DataFrame, labels: dict[str, str], title: str = "", 
         ax.set_yticks(range(len(items)), [labels.get(i, i) for i in items])
         ax.invert_yaxis()
         ax.set_xlim(10 * np.floor(extent[0] / 10 - 0.5), 10 * np.ceil(extent[1] / 10 + 0.5))
+        shared = part.groupby("code")[label_col].nunique().max() == 1
         names = part.drop_duplicates("code").sort_values("code")
-        legend = [f"{c}" if str(t) == str(c) else f"{c} {t}" for c, t in zip(names["code"], names[label_col])]
+        if shared:
+            legend = [f"{c}" if str(t) == str(c) else f"{c} {t}" for c, t in zip(names["code"], names[label_col])]
+        else:       # items on scales of this length with different wording: codes only
+            legend = [f"{c}{' (lowest)' if c == lo else ' (highest)' if c == hi else ''}" for c in names["code"]]
         handles = [matplotlib.patches.Patch(color=c, label="\n".join(textwrap.wrap(lab, 22)))
                    for c, lab in zip(colors, legend)]
         middle = "" if k % 2 == 0 else ", the middle answer split"

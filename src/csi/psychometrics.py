@@ -146,6 +146,9 @@ def htmt(data: pd.DataFrame, description: str, geometric: bool = False) -> pd.Da
         return mean(sub[np.triu_indices(len(its), 1)]) if len(its) > 1 else np.nan
 
     m = {c: mono(c) for c in names}
+    for c in names:
+        if np.isnan(m[c]):        # a single-item construct: not estimable, as semTools says (NA)
+            out.loc[c, c] = np.nan
     for a in range(len(names)):
         for b in range(a):
             hetero = mean(R.loc[items[names[a]], items[names[b]]].to_numpy().ravel())

@@ -12,6 +12,8 @@ Rules (Bentler & Chou 1987 advise at least 5 cases per free parameter):
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 
 from ..errors import CSIError
@@ -22,10 +24,15 @@ ADVISED_PER_PARAMETER = 5
 
 
 def observed_variables(description: str, model_file=None) -> list[str]:
-    import semopy
+    return list(_observed(description, None if model_file is None else str(model_file)))
+
+
+@functools.lru_cache(maxsize=8)
+def _observed(description: str, model_file) -> tuple[str, ...]:
+    import semopy   # parsing costs ~0.4 s: once per model text and process
 
     try:
-        return list(semopy.Model(strip_model(description)[0]).vars["observed"])
+        return tuple(semopy.Model(strip_model(description)[0]).vars["observed"])
     except Exception as e:  # semopy's parser raises bare exceptions on syntax errors
         raise CSIError(f"the model could not be parsed ({type(e).__name__}: {e})", file=model_file,
                        hint="check the lavaan syntax (=~ loadings, ~ regressions, ~~ covariances).") from None

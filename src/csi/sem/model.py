@@ -69,6 +69,7 @@ class Model(MaximumLikelihood):
         self.templates = [mx.copy() for mx in mats]
         # free parameters, in semopy's order: (matrix index, row, col, symmetric) locations
         free = []
+        self.fixed_cov = []    # (matrix, i, j) of (co)variances the model fixes (e.g. `x ~~ 0*x`)
         for name, p in m.parameters.items():
             locs = []
             for loc in p.locations:
@@ -84,6 +85,8 @@ class Model(MaximumLikelihood):
                     self.templates[k][i, j] = p.start
                     if sym:
                         self.templates[k][j, i] = p.start
+                    if k in (2, 3):
+                        self.fixed_cov.append((k, i, j))
         # semopy's parameter order follows set iteration (it changes with the hash seed);
         # a canonical order (by matrix position) makes every run sum in the same order.
         free.sort(key=lambda t: t[0])

@@ -45,6 +45,11 @@ def _rows(model: Model, x: np.ndarray):
             seen.add((min(i, j), max(i, j)))
             a, b = sorted((i, j), key=lambda v: model.order.get(names[v], 10**6))
             rows.append((names[a], "~~", names[b], k, a, b, pi, mats[k][a, b]))
+        for kk, i, j in getattr(model, "fixed_cov", []):   # fixed by the model: listed as lavaan does
+            if kk == k and (min(i, j), max(i, j)) not in seen and not (k == 2 and {i, j} <= set(model.exo)):
+                seen.add((min(i, j), max(i, j)))
+                a, b = sorted((i, j), key=lambda v: model.order.get(names[v], 10**6))
+                rows.append((names[a], "~~", names[b], k, a, b, None, mats[k][a, b]))
     return rows
 
 
