@@ -73,6 +73,7 @@ rule notebook_structural:
         language=config["report"]["language"],
         title=district_name,
         model=lambda w, input: str(Path(input.fit).parent),
+        target=satisfaction,
         figures=lambda w, output: str(Path(output.figures[0]).parent),
     log:
         "results/{district}/logs/notebook_03_structural.log",
@@ -82,4 +83,5 @@ rule notebook_structural:
         "papermill {input.notebook} {output.notebook} -k python3 --cwd . --no-progress-bar"
         " --no-request-save-on-cell-execute --autosave-cell-every 0"
         " -p district {wildcards.district} -p title {params.title:q} -p codebook {input.codebook:q}"
-        " -p model {params.model} -p figures {params.figures} -p language {params.language} > {log} 2>&1"
+        " -p model {params.model} -p satisfaction {params.target} -p figures {params.figures}"
+        " -p language {params.language} > {log} 2>&1"

@@ -110,3 +110,26 @@ def test_a_bootstrap_whose_draws_mostly_fail_stops_early(monkeypatch):
     assert b["stopped_early"] and b["drawn"] == bootstrap.CHECK_EVERY and b["not_converged"] == b["drawn"]
     assert "stopped after 50 of 1000 draws" in b["verdict"] and b["verdict"] in r.measures["warnings"]
     assert r.bootstrap["ci_lower"].isna().all()
+
+
+def test_a_district_whose_model_is_not_admissible_has_no_rank_in_the_league(tmp_path):
+    """Its withheld (empty) index is neither ranked nor printed as a number."""
+    from csi import compare
+
+    for name, value in (("a", 80.0), ("b", np.nan), ("c", 70.0)):
+        (tmp_path / name / "model").mkdir(parents=True)
+        pd.DataFrame({"construct": ["SAT"], "index": [value], "ci_lower": [value - 2], "ci_upper": [value + 2]}
+                     ).to_csv(tmp_path / name / "model/index.csv", index=False)
+    t = compare.league({n: tmp_path / n for n in "abc"}, {}, True, "comparable").set_index("district")
+    assert t.loc["a", "rank"] == 1 and t.loc["c", "rank"] == 2 and pd.isna(t.loc["b", "rank"])
+
+
+def test_covariances_the_user_did_not_write_are_noted():
+    """As lavaan's sem(), the residuals of outcomes that predict nothing covary: fit.json says so."""
+    d = data_with_cov([[1, .5, .4], [.5, 1, .3], [.4, .3, 1]])
+    d.columns = ["x", "y1", "y2"]
+    r = sem.estimate("y1 ~ x\ny2 ~ x", d)
+    [note] = r.measures["notes"]
+    assert "covary freely although the model does not write it: y1 ~~ y2" in note and "0*" in note
+    est = r.estimates.set_index(["lhs", "op", "rhs"])
+    assert est.loc[("y1", "~~", "y2"), "est"] == pytest.approx(.3 - .5 * .4, abs=1e-6)

@@ -408,3 +408,28 @@ def test_an_improper_solution_is_a_finding_and_nothing_is_built_on_it(run, tmp_p
     assert "Structural paths of an IMPROPER solution: not interpretable" in text
     assert "R²" not in text.split("= Structural paths")[1].split("<tab-paths>")[0]
     assert not (res / "report/tables/index.csv").exists() and not (res / "report/tables/priorities.csv").exists()
+
+
+def test_a_library_change_reruns_the_steps_it_affects(run):
+    """Editing src/csi/report.py plans the reports again and nothing else; editing the export
+    reader plans every district from validation on; an untouched project plans nothing."""
+    import os
+
+    proj, _ = run
+
+    def planned(path=None):
+        if path is not None:
+            st = path.stat()
+            os.utime(path, (st.st_atime, st.st_mtime + 3600))       # as if just edited
+        try:
+            r = snakemake("-n", "--quiet", "rules", cwd=proj)
+        finally:
+            if path is not None:
+                os.utime(path, (st.st_atime, st.st_mtime))
+        assert r.returncode == 0, r.stderr[-2000:]
+        return {line.split()[0] for line in r.stdout.splitlines() if len(line.split()) == 2
+                and line.split()[1].isdigit() and line.split()[0] not in ("total", "all")}
+
+    assert planned() == set()
+    assert planned(proj / "src/csi/report.py") == {"report", "report_comparison"}
+    assert {"validate", "clean", "model", "report"} <= planned(proj / "src/csi/exports.py")

@@ -124,7 +124,7 @@ def top_box_by_type(top_box: pd.DataFrame, labels: dict[str, str], title: str = 
     return fig
 
 
-def ipma(ipma_table: pd.DataFrame, labels: dict[str, str], title: str = ""):
+def ipma(ipma_table: pd.DataFrame, labels: dict[str, str], title: str = "", target: str = "the target"):
     """Importance-performance map with bootstrap CIs and the mean lines that define quadrants."""
     t = ipma_table
     fig, ax = plt.subplots(figsize=(5.5, 4.2))
@@ -139,7 +139,7 @@ def ipma(ipma_table: pd.DataFrame, labels: dict[str, str], title: str = ""):
                     textcoords="offset points", xytext=(6, 4), fontsize=8)
     ax.axvline(t["importance"].mean(), color="#bbbbbb", linestyle="--", linewidth=0.8)
     ax.axhline(t["performance"].mean(), color="#bbbbbb", linestyle="--", linewidth=0.8)
-    ax.set_xlabel("importance: total effect on satisfaction (index points per point)")
+    ax.set_xlabel(f"importance: total effect on {target} (index points per point)")
     ax.set_ylabel("performance: index (0-100)")
     if title:
         ax.set_title(title)

@@ -638,8 +638,10 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
         comp = Path(comparison)
         league = pd.read_csv(comp / "tables/league.csv")
         league = league[league["construct"] == sat]
-        t = pd.DataFrame({"rank": league["rank"], "district": league["name"], "index": league["index"].map("{:.1f}".format),
-                          "ci": [f"[{lo:.1f}, {hi:.1f}]" for lo, hi in zip(league["ci_lower"], league["ci_upper"])]})
+        t = pd.DataFrame({"rank": league["rank"], "district": league["name"],
+                          "index": league["index"].map(lambda v: f"{v:.1f}" if pd.notna(v) else r.t("withheld")),
+                          "ci": [f"[{lo:.1f}, {hi:.1f}]" if pd.notna(lo) else "–"
+                                 for lo, hi in zip(league["ci_lower"], league["ci_upper"])]})
         r.heading("league", 2)
         r.table(t, f"{'满意度指数区县比较' if zh else 'Satisfaction index by district'}",
                 "comparison/tables/league.csv", "league", esc(league["note"].iloc[0]),
@@ -699,23 +701,29 @@ def comparison(results, out, cb: Codebook, config: dict, timestamp: int = 0) -> 
     r.title_block(f"{title}{'：' if zh else ': '}{esc(cb.subject[lang])}",
                   r.t("byline", seed=config["seed"], B=config.get("bootstrap", "–")))
     s = league[league["construct"] == sat].sort_values("rank")
-    best, worst = s.iloc[0], s.iloc[-1]
+    withheld = s.loc[s["index"].isna(), "name"].tolist()   # a district whose model is not admissible
+    ranked = s[s["index"].notna()]
+    best, worst = (ranked.iloc[0], ranked.iloc[-1]) if len(ranked) else (None, None)
     comparable = bool(league["comparable"].all())
     if zh:
         r.add(f"*{r.t('abstract')}* 比较 {len(s)} 个使用相同问卷与模型的区县。{esc(league['note'].iloc[0])}。"
-              f"满意度指数最高为 {esc(best['name'])}（{best['index']:.1f}），最低为 {esc(worst['name'])}"
-              f"（{worst['index']:.1f}）。")
+              + (f"满意度指数最高为 {esc(best['name'])}（{best['index']:.1f}），最低为 {esc(worst['name'])}"
+                 f"（{worst['index']:.1f}）。" if best is not None else "")
+              + (f"{esc('、'.join(withheld))}的模型解不可接受，其指数不予报告。" if withheld else ""))
     else:
         r.add(f"*{r.t('abstract')}.* {len(s)} districts that share a questionnaire and a model are compared. "
-              f"{esc(league['note'].iloc[0][0].upper() + league['note'].iloc[0][1:])}. The satisfaction index "
-              f"is highest in {esc(best['name'])} ({best['index']:.1f}) and lowest in {esc(worst['name'])} "
-              f"({worst['index']:.1f}).")
+              f"{esc(league['note'].iloc[0][0].upper() + league['note'].iloc[0][1:])}. "
+              + (f"The satisfaction index is highest in {esc(best['name'])} ({best['index']:.1f}) and lowest in "
+                 f"{esc(worst['name'])} ({worst['index']:.1f}). " if best is not None else "")
+              + (f"Withheld (model solution not admissible): {esc(', '.join(withheld))}." if withheld else ""))
     r.heading("invariance")
     _invariance_table(r, inv, "区县间测量不变性" if zh else "Measurement invariance across districts",
                       "tables/invariance_districts.csv", "invariance_districts")
     r.heading("league")
-    t = pd.DataFrame({"rank": s["rank"], "district": s["name"], "index": s["index"].map("{:.1f}".format),
-                      "ci": [f"[{lo:.1f}, {hi:.1f}]" for lo, hi in zip(s["ci_lower"], s["ci_upper"])]})
+    t = pd.DataFrame({"rank": s["rank"], "district": s["name"],
+                      "index": s["index"].map(lambda v: f"{v:.1f}" if pd.notna(v) else r.t("withheld")),
+                      "ci": [f"[{lo:.1f}, {hi:.1f}]" if pd.notna(lo) else "–"
+                             for lo, hi in zip(s["ci_lower"], s["ci_upper"])]})
     r.table(t, "满意度指数区县比较" if zh else "Satisfaction index by district", "tables/league.csv",
             "league", "" if comparable else ("标量不变性不成立：排名仅供参考。" if zh else
                                              "Scalar invariance fails: the ranking is indicative only."),
@@ -724,7 +732,7 @@ def comparison(results, out, cb: Codebook, config: dict, timestamp: int = 0) -> 
              "Satisfaction index by district (bootstrap 95% CIs).", "forest", "75%")
     wide = league.pivot_table(index="construct", columns="district", values="index", sort=False)
     order = list(s["district"])                    # districts by satisfaction rank
-    wide = wide[order].map("{:.1f}".format).reset_index()
+    wide = wide.reindex(columns=order).map(lambda v: f"{v:.1f}" if pd.notna(v) else "–").reset_index()
     wide["construct"] = wide["construct"].map(r.label)
     for d in order:
         r.columns[d] = (names[d], names[d])

@@ -54,6 +54,8 @@ def estimate(description: str, data: pd.DataFrame, *, bootstrap: int = 0, seed: 
     diagnosis = [f["text"] for f in findings if f["inadmissible"]]
     warnings += [f["text"] for f in findings if not f["inadmissible"]]
     admissible = fit.converged and not diagnosis
+    if not admissible:     # not a basis for findings: no significance or confidence intervals
+        table[["z", "pvalue", "ci_lower", "ci_upper"]] = np.nan
     dropped = len(data) - len(X)
     notes = [f"{dropped} row(s) with missing values in model variables were left out (listwise)."] \
         if dropped else []
