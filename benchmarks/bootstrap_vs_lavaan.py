@@ -10,12 +10,11 @@ Needs R with lavaan for the comparison (Debian: r-cran-lavaan); without it, prin
 
 import argparse
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from side_by_side import in_turns, report
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "data/models/csi_government.lavaan"
@@ -30,12 +29,6 @@ set.seed(1)
 f <- sem(m, data = d, se = "bootstrap", bootstrap = as.integer(args[3]),
          parallel = "multicore", ncpus = 2)
 """
-
-
-def wall(cmd) -> float:
-    t = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - t
 
 
 def main() -> None:
@@ -53,19 +46,9 @@ def main() -> None:
             script = Path(tmp) / "boot.R"
             script.write_text(R_CODE)
             theirs_cmd = [rscript, str(script), str(MODEL), str(DATA), str(a.draws)]
-        ours, theirs = [], []
-        for _ in range(a.repeats):      # in turns, so drift in machine speed hits both
-            ours.append(wall(ours_cmd))
-            if theirs_cmd:
-                theirs.append(wall(theirs_cmd))
+        ours, theirs = in_turns(ours_cmd, theirs_cmd, a.repeats)
     print(f"bootstrap B={a.draws}, 2 workers, n=935, 20 indicators, {a.repeats} runs each (whole process)")
-    print(f"csi fit : median {statistics.median(ours):6.2f} s  (min {min(ours):.2f}, max {max(ours):.2f})")
-    if theirs:
-        print(f"lavaan  : median {statistics.median(theirs):6.2f} s  (min {min(theirs):.2f}, max {max(theirs):.2f})")
-        ratios = [o / t for o, t in zip(ours, theirs)]
-        print(f"ratio csi/lavaan: median {statistics.median(ratios):.3f} (target <= 0.5)")
-    else:
-        print("lavaan  : Rscript not found; install r-cran-lavaan for the comparison")
+    report("csi fit", "lavaan", ours, theirs, 0.5)
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ rule notebook_districts:
     conda:
         "../environment.yml"
     shell:
-        "papermill {input.notebook} {output.notebook} -k python3 --cwd . --no-progress-bar"
+        "papermill {input.notebook} {output.notebook} -k python3 --cwd . --no-progress-bar --log-level WARNING"
         " --no-request-save-on-cell-execute --autosave-cell-every 0"
         " -p codebook {input.codebook:q} -p tables {params.tables} -p figures {params.figures}"
-        " -p criterion {params.criterion} -p satisfaction {params.target} -p language {params.language}"
+        " -p criterion {params.criterion} -p satisfaction {params.target} -p language {params.language} 2>&1 | tee {log} >&2"

@@ -23,11 +23,11 @@ rule notebook_sample:
     conda:
         "../environment.yml"
     shell:
-        "papermill {input.notebook} {output.notebook} -k python3 --cwd . --no-progress-bar"
+        "papermill {input.notebook} {output.notebook} -k python3 --cwd . --no-progress-bar --log-level WARNING"
         " --no-request-save-on-cell-execute --autosave-cell-every 0"
         " -p district {wildcards.district} -p title {params.title:q} -p codebook {input.codebook:q}"
         " -p flow {input.flow} -p tables {params.tables} -p figures {params.figures}"
-        " -p language {params.language} > {log} 2>&1"
+        " -p language {params.language} 2>&1 | tee {log} >&2"
 
 
 rule notebook_measurement:
@@ -52,11 +52,11 @@ rule notebook_measurement:
     conda:
         "../environment.yml"
     shell:
-        "papermill {input.notebook} {output.notebook} -k python3 --cwd . --no-progress-bar"
+        "papermill {input.notebook} {output.notebook} -k python3 --cwd . --no-progress-bar --log-level WARNING"
         " --no-request-save-on-cell-execute --autosave-cell-every 0"
         " -p district {wildcards.district} -p title {params.title:q} -p codebook {input.codebook:q}"
         " -p tables {params.tables} -p cfa {params.cfa} -p figures {params.figures}"
-        " -p language {params.language} > {log} 2>&1"
+        " -p language {params.language} 2>&1 | tee {log} >&2"
 
 
 rule notebook_structural:
@@ -80,8 +80,8 @@ rule notebook_structural:
     conda:
         "../environment.yml"
     shell:
-        "papermill {input.notebook} {output.notebook} -k python3 --cwd . --no-progress-bar"
+        "papermill {input.notebook} {output.notebook} -k python3 --cwd . --no-progress-bar --log-level WARNING"
         " --no-request-save-on-cell-execute --autosave-cell-every 0"
         " -p district {wildcards.district} -p title {params.title:q} -p codebook {input.codebook:q}"
         " -p model {params.model} -p satisfaction {params.target} -p figures {params.figures}"
-        " -p language {params.language} > {log} 2>&1"
+        " -p language {params.language} 2>&1 | tee {log} >&2"
