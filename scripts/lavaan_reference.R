@@ -1,6 +1,7 @@
 # Reference numbers from lavaan for the tests (tests never need R).
 #   Rscript scripts/lavaan_reference.R MODEL.lavaan DATA.csv OUT_PREFIX [B]
-# writes OUT_PREFIX.estimates.csv (parameterEstimates + std.all) and OUT_PREFIX.fit.csv;
+# writes OUT_PREFIX.estimates.csv (parameterEstimates + std.all) and OUT_PREFIX.fit.csv
+# (fit measures, then lavaan's version, iterations, converged and max |gradient|);
 # with B, also OUT_PREFIX.boot_se.csv (bootstrap SEs from B draws, set.seed(1)).
 suppressPackageStartupMessages(library(lavaan))
 args <- commandArgs(trailingOnly = TRUE)
@@ -15,6 +16,11 @@ fm <- fitMeasures(fit, c("npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea",
                          "rmsea.ci.upper", "srmr", "gfi", "aic", "bic", "logl", "ntotal", "fmin"))
 out <- data.frame(measure = names(fm), value = sprintf("%.10g", as.numeric(fm)))
 out <- rbind(out, data.frame(measure = "lavaan_version", value = as.character(packageVersion("lavaan"))))
+# the optimizer: iterations, convergence, max |gradient| (of lavaan's objective F_ML / 2)
+out <- rbind(out, data.frame(measure = c("iterations", "converged", "max_gradient"),
+                             value = c(as.character(lavInspect(fit, "iterations")),
+                                       as.character(lavInspect(fit, "converged")),
+                                       sprintf("%.10g", max(abs(lavInspect(fit, "optim.gradient")))))))
 write.csv(out, paste0(args[3], ".fit.csv"), row.names = FALSE)
 if (length(args) >= 4) {
   set.seed(1)
