@@ -349,3 +349,18 @@ def test_answer_labels_match_in_any_case_and_width(tmp_path, cli):
                      [["5", "YES"], ["４", "no"], ["3", "Ｙｅｓ"]])
     coded, _, _ = passed(*cli(data, path))
     assert coded["SAT1"].tolist() == [5, 4, 3] and coded["REC"].tolist() == [1, 0, 1]
+
+
+def test_columns_keep_their_letters_and_excels_separator_line_is_read(tmp_path, small_rows, cli):
+    """An empty column A (the table starts in B) and Excel's 'sep=;' line: messages still name
+    the column letters a spreadsheet shows, and the rows keep their numbers."""
+    import csv
+
+    header, rows = small_rows
+    rows[6][header.index(SIGNS)] = "满意的"
+    path = tmp_path / "shifted.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        f.write("sep=;\n")
+        csv.writer(f, delimiter=";").writerows([[None] + header] + [[None] + r for r in rows])
+    code, err, paths = cli(path)
+    refused(code, err, paths, f"column U {SIGNS!r}, row 8: value '满意的'")

@@ -77,7 +77,8 @@ def run(model: sem.Model, X: np.ndarray, fit: sem.Fit, layout: sem.Layout, B: in
     est, std = np.full((B, n), np.nan), np.full((B, n), np.nan)
     conv, adm = np.zeros(B, bool), np.zeros(B, bool)
     ext: list = [None] * B
-    bar = Progress("bootstrap", B, "draws", progress)
+    bar = Progress(f"bootstrap of {progress}" if isinstance(progress, str) else "bootstrap", B, "draws",
+                   bool(progress))
     done = 0
     stopped = None
     # One BLAS thread everywhere: a multi-threaded BLAS may sum in a different order depending

@@ -108,7 +108,7 @@ def _fit(a) -> None:
         spec = index.spec(model, text, cb, target=a.target)
         extra = lambda m, x, X: index.values(m, x, X.mean(axis=0), spec)  # noqa: E731
     result = sem.estimate(text, data, bootstrap=a.bootstrap, seed=a.seed, jobs=a.jobs,
-                          progress=not a.quiet, extra=extra, model=model, source=a.data)
+                          progress=False if a.quiet else a.out, extra=extra, model=model, source=a.data)
     m = result.measures
     tables = {}
     if spec is not None:

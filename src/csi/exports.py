@@ -73,6 +73,10 @@ class Export:
     options: Options
     frame: pd.DataFrame                 # text cells (str or None); index raw_row
     info: dict = field(default_factory=dict)   # how it was read and what was skipped
+    letters: dict = field(default_factory=dict)   # header -> its column letter in the file
+
+    def letter(self, header) -> str:
+        return self.letters.get(header, "?")
 
 
 def sheet_setting(name) -> str:
@@ -203,7 +207,7 @@ def _table(path: Path, options: Options, rows: list[list], merged: list, lines, 
                 blank_rows=blank, rows_above_header={str(k): v for k, v in above.items()},
                 footer_rows={str(k): v for k, v in footer.items()},
                 empty_columns=[excel_letter(j) for j, _ in empty_cols])
-    return Export(path, options, frame, info)
+    return Export(path, options, frame, info, {header[k]: excel_letter(j) for k, j in enumerate(keep)})
 
 
 def _header(rows, hrows, merged) -> list[str | None]:
@@ -474,6 +478,11 @@ def _read_csv(path: Path, options: Options, info: dict):
         raise CSIError("the file holds no data (only blank space)", file=path,
                        hint="export the survey again; the download may have failed.")
     text = text.lstrip("\ufeff")
+    hint = re.match(r"sep=(.)\r?\n", text)     # Excel's separator line: not a row of the table
+    if hint:
+        text = text[hint.end():]
+        options = Options(options.encoding, options.sheet, options.header_row, options.separator or hint.group(1),
+                          options.footer_rows)
     sep, detected = _separator(path, text, options)
     records, lines = [], []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)

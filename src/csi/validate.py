@@ -28,7 +28,7 @@ import pandera.pandas as pa
 from . import privacy
 from .codebook import Codebook, RawColumn
 from .errors import CSIError
-from .exports import EXCEL_ERRORS, Export, excel_letter, locate_header, normalize, sheet_setting
+from .exports import EXCEL_ERRORS, Export, locate_header, normalize, sheet_setting
 
 NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(秒|s|sec)?\s*$")   # seconds only (scaffold's guess)
@@ -132,14 +132,14 @@ def check_headers(export: Export, codebook: Codebook) -> pd.DataFrame:
     for h in missing:
         guess = difflib.get_close_matches(h, unknown, n=1, cutoff=0.6)
         if guess:
-            col = excel_letter(present.index(guess[0]))
+            col = export.letter(guess[0])
             problems.append(f"codebook column {h!r} is missing; column {col} {guess[0]!r} looks like it "
                             "was renamed")
         else:
             problems.append(f"codebook column {h!r} is missing from the export")
     for h in unknown:
         if not any(h in p for p in problems):
-            problems.append(f"column {excel_letter(present.index(h))} {h!r} is not in the codebook")
+            problems.append(f"column {export.letter(h)} {h!r} is not in the codebook")
     if problems:
         first = missing[0] if missing else unknown[0]
         raise CSIError(f"the export's columns do not match codebook {codebook.path}", file=export.path,
@@ -329,7 +329,8 @@ def _not_responses(problems: list[Problem], text: pd.DataFrame, checked: list[st
 
 
 def raise_problems(problems: list[Problem], export: Export, cb: Codebook) -> None:
-    letters = {h: excel_letter(i) for i, h in enumerate(export.frame.columns)}
+    by_norm = {normalize(h): h for h in export.frame.columns}    # a header may match after NFKC
+    letters = {c.header: export.letter(by_norm.get(normalize(c.header), c.header)) for c in cb.columns}
     problems = sorted(problems, key=lambda p: (p.kind != "row", p.row or 0, letters.get(p.column, "")))
     lines = []
     for p in problems:

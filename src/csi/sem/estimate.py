@@ -37,7 +37,8 @@ def estimate(description: str, data: pd.DataFrame, *, bootstrap: int = 0, seed: 
              source=None) -> Result:
     """Fit a lavaan-syntax model by ML to the complete cases of `data` (listwise, as lavaan).
 
-    With bootstrap = B > 0 the CIs in the table are bootstrap percentile CIs (see bootstrap.py).
+    With bootstrap = B > 0 the CIs in the table are bootstrap percentile CIs (see bootstrap.py);
+    `progress` (True, or a label such as the output folder) prints its progress.
     An inadmissible or non-converged solution is diagnosed (measures['diagnosis']) and not
     bootstrapped: it is not a basis for findings. `source`: the data file, named in messages.
     """
