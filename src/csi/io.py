@@ -12,6 +12,15 @@ from pathlib import Path
 import pandas as pd
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+UMASK = _umask()
+
+
 def sha256(path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -31,6 +40,7 @@ def atomic_outputs(*paths):
     for p in finals:
         p.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".part", dir=p.parent)
+        os.fchmod(fd, 0o666 & ~UMASK)      # as an ordinary new file (mkstemp's is 0600)
         os.close(fd)
         temps.append(Path(tmp))
     try:

@@ -17,13 +17,21 @@ from .codebook import Codebook
 
 
 def load_salt(path) -> bytes:
-    """Read the project's salt, creating it (random, 32 bytes) on first use."""
+    """Read the project's salt, creating it (random, 32 bytes) on first use.
+
+    Several validate jobs may start at once: the salt is written to a file of this process's own
+    and linked into place only if none exists (atomic), so every job reads the same salt."""
     path = Path(path)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         tmp.write_text(os.urandom(32).hex() + "\n")
-        os.replace(tmp, path)
+        try:
+            os.link(tmp, path)            # fails if another job created it first: then use theirs
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
     return path.read_text().strip().encode()
 
 
