@@ -452,6 +452,13 @@ def main(argv=None) -> int:
         else:
             commands[-1].append(token)
     parsed = [parser().parse_args(c) for c in commands]  # all parsed before any runs
+    import numpy  # noqa: F401  (loads the BLAS library that threadpool_limits then limits)
+    from threadpoolctl import threadpool_limits
+
+    # One BLAS thread: a multi-threaded BLAS sums in an order that depends on the thread count
+    # (Snakemake sets it to a rule's threads), which changed the 10th digit of every estimate.
+    # The matrices here are small; parallel work uses processes (bootstrap workers).
+    threadpool_limits(limits=1)
     saved = sys.stderr
     if log:
         sys.stderr = _Tee(saved, log)
