@@ -36,9 +36,11 @@ test: compile
 benchmark: compile
 	$(BIN)/python benchmarks/pipeline.py
 
-# Rewrite the SIMULATED raw exports in data/raw/ (byte-identical for an unchanged spec).
+# Rewrite the SIMULATED raw exports in data/raw/ (byte-identical for an unchanged spec), and the
+# simulated rating stream of chengdu_a (config/evaluations_simulation.yaml; not committed: too large).
 simulate: setup
 	$(BIN)/python scripts/simulate_raw_data.py
+	$(BIN)/csi evaluations simulate
 
 lint: setup
 	$(BIN)/snakemake --lint

@@ -16,6 +16,7 @@ include: "rules/analysis.smk"
 include: "rules/notebooks.smk"
 include: "rules/compare.smk"
 include: "rules/report.smk"
+include: "rules/evaluations.smk"
 
 
 rule all:
@@ -37,3 +38,5 @@ rule all:
         rules.notebook_districts.output.notebook if len(COMPARED) > 1 else [],
         rules.report_comparison.output if len(COMPARED) > 1 else [],
         expand("results/{district}/report/report.{ext}", district=DISTRICTS, ext=["pdf", "html"]),
+        # the rating stream, for districts whose config names `evaluations:` (rules/evaluations.smk)
+        expand("results/{district}/notebooks/05_evaluations.ipynb", district=EVALUATED),

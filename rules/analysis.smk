@@ -46,6 +46,8 @@ rule model:
         ipma=shown("results/{district}/model/ipma.csv", "ipma_table", "Model"),
         weights="results/{district}/model/index_weights.csv",
         priorities=shown("results/{district}/model/priorities.csv", "priorities", "Model"),
+        priority_ranks="results/{district}/model/priority_ranks.csv",
+        index_draws="results/{district}/model/index_draws.csv",
     params:
         tables=folder_of("reliability"),
         cfa_out=folder_of("cfa_fit"),
@@ -53,6 +55,7 @@ rule model:
         draws=config["bootstrap"],
         seed=config["seed"],
         target=satisfaction,
+        estimation=estimation,
     threads: bootstrap_workers()
     priority: 1  # the longest job of a district, and the comparison waits for all of them
     log:
@@ -63,7 +66,8 @@ rule model:
         "csi --log {log} measurement {input.model:q} {input.data} --out {params.tables} --cfa-out {params.cfa_out}"
         " --codebook {input.codebook:q}"
         " --then fit {input.model:q} {input.data} --out {params.out} --codebook {input.codebook:q}"
-        " --target {params.target} --bootstrap {params.draws} --seed {params.seed} --jobs {threads}"
+        " --target {params.target} {params.estimation} --bootstrap {params.draws} --seed {params.seed}"
+        " --stream {wildcards.district} --jobs {threads}"
 
 
 rule invariance_type:

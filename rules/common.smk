@@ -58,6 +58,12 @@ def satisfaction(wildcards):
     return district(wildcards).get("satisfaction", config["satisfaction"])
 
 
+def estimation(wildcards):
+    """`--estimator E --missing M` of this district (its entry, else the study's setting)."""
+    d = district(wildcards)
+    return f"--estimator {d.get('estimator', config['estimator'])} --missing {d.get('missing', config['missing'])}"
+
+
 def has_respondent_type(name):
     """Does this district's codebook have a respondent_type column (for invariance by type)?"""
     import yaml

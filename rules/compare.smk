@@ -6,12 +6,15 @@ rule compare:
     input:
         lib=library("compare", "io"),
         results=expand("results/{district}/model/index.csv", district=COMPARED),
+        draws=expand("results/{district}/model/index_draws.csv", district=COMPARED),
         tables=expand("results/{district}/tables/top_box.csv", district=COMPARED),
         data=expand("results/{district}/data/clean.parquet", district=COMPARED),
         model=config["districts"][COMPARED[0]].get("model", config["model"]),
         codebook=config["districts"][COMPARED[0]]["codebook"],
     output:
         league=shown("results/comparison/tables/league.csv", "league", "Tables", "comparison"),
+        ranks="results/comparison/tables/league_ranks.csv",
+        differences="results/comparison/tables/league_differences.csv",
         criterion="results/comparison/tables/criterion.csv",
         summary=shown("results/comparison/tables/criterion_summary.csv", "criterion_summary", "Tables", "comparison"),
         invariance=shown("results/comparison/tables/invariance_districts.csv", "invariance_districts", "Tables", "comparison"),

@@ -61,7 +61,7 @@ rule notebook_measurement:
 
 rule notebook_structural:
     input:
-        lib=library("plots", "codebook"),
+        lib=library("plots", "codebook", "methods"),
         notebook="notebooks/03_structural.ipynb",
         codebook=codebook,
         fit=rules.model.output.fit,

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from csi import methods
 from conftest import COMPARED, CONFIG, DISTRICTS, ROOT, project_copy, sha, snakemake, venv_env
 
 pytestmark = pytest.mark.slow
@@ -16,6 +17,11 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     proj = project_copy(tmp_path_factory.mktemp("proj"))
+    # a quarter of a small rating stream (3 monthly partitions) keeps its part of the run short
+    spec_file = proj / "config/evaluations_simulation.yaml"
+    spec = yaml.safe_load(spec_file.read_text(encoding="utf-8"))
+    spec.update(ratings_per_day=120, period={"start": "2021-04-01", "end": "2021-06-30"})
+    spec_file.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
     before = {p: sha(p) for p in (proj / "data/raw").rglob("*") if p.is_file()}
     # a small bootstrap keeps the test short; the default (1000) runs under `make`
     r = snakemake("--cores", "2", "--config", "bootstrap=50", cwd=proj)
@@ -55,6 +61,23 @@ def test_every_district_gets_model_notebooks_figures_and_tables(run):
             assert (res / "figures" / f"{fig}.pdf").exists()
         for table in ("top_box", "reliability", "htmt", "vif", "item_stats"):
             assert len(pd.read_csv(res / "tables" / f"{table}.csv")) > 0
+
+
+def test_the_rating_stream_is_analysed_where_a_district_names_one(run):
+    proj, _ = run
+    named = [d for d, c in CONFIG["districts"].items() if c.get("evaluations")]
+    assert named
+    for d in named:
+        ev = proj / "results" / d / "evaluations"
+        flow = json.loads((ev / "flow.json").read_text())
+        # "none": the records whose time cannot be read, excluded with that reason
+        assert json.loads((ev / "months.json").read_text())["months"] == ["2021-04", "2021-05", "2021-06", "none"]
+        excluded = sum(s["excluded"] for s in flow["steps"])
+        assert flow["raw_rows"] == flow["kept"] + excluded == flow["kept"] + len(pd.read_csv(ev / "exclusions.csv"))
+        assert len(pd.read_csv(ev / "tables/rates_month.csv")) == 3
+        nb = json.loads((proj / "results" / d / "notebooks/05_evaluations.ipynb").read_text())
+        assert not [o for c in nb["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
+        assert (proj / "results" / d / "figures/evaluations_control_windows.png").stat().st_size > 10_000
 
 
 def test_districts_are_compared(run):
@@ -197,7 +220,13 @@ def test_reports_build_and_their_key_numbers_are_the_results(run):
         index = pd.read_csv(res / "model/index.csv").set_index("construct").loc[sat, "index"]
         assert f"{flow['kept']:,} were kept" in text
         assert f" index is {index:.1f}" in text
-        assert f"CFI = {fit['cfi']:.3f}" in text
+        # the estimator's CFI (robust where it has one), and the estimator with the reason it was chosen
+        assert f"CFI = {methods.value(fit, 'cfi'):.3f}" in text
+        assert f"Estimation: {methods.short_name(fit)}" in text
+        if fit["choice"]["estimator_rule"] == "nonnormal":
+            assert f"kurtosis z = {fit['choice']['mardia']['kurtosis_z']:.1f}" in text
+        if fit["missing"] == "fiml":
+            assert f"since {fit['choice']['incomplete']:,} respondents" in text
         has_profile = not pd.read_csv(res / "tables/profile.csv").empty
         for name in ("flow", "profile", "top_box", "reliability", "htmt", "fit", "paths", "index", "priorities"):
             if name == "profile" and not has_profile:

@@ -2,8 +2,11 @@
 
 Replicate b draws its rows from its own stream, SeedSequence([seed, b]), so the draws do not
 depend on how replicates are split over workers: same seed -> identical results for any
-number of jobs. Each refit starts from the full-sample estimate (warm start) and reuses the
-model structure; a refit is a few Fisher-scoring steps.
+number of jobs. A named `stream` (the pipeline: the district) makes it SeedSequence([seed, key,
+b]), key from the name, so districts sharing the study's seed do not share their draws. Each refit starts from the full-sample estimate (warm start) and reuses the
+model structure; a refit is a few BFGS steps. With complete data (listwise; ML, MLM or MLR,
+whose estimates are ML's) a refit is ML on the resampled covariance; with FIML it is a FIML fit
+to the resampled rows (their missingness patterns recomputed).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ class Draws:
     seed: int
     extra: np.ndarray | None = None   # (B, k) values of the `extra` statistic
     requested: int = 0                # B asked for (more than drawn when stopped early)
+    stream: str | None = None         # named seed stream (see the module's text)
 
     @property
     def stopped_early(self) -> bool:
@@ -40,19 +44,36 @@ class Draws:
 
 def _replicate(b: int):
     model, X, x0, h_inv, layout, seed = (_STATE[k] for k in ("model", "X", "x0", "h_inv", "layout", "seed"))
-    rng = np.random.default_rng(np.random.SeedSequence([seed, b]))
+    rng = np.random.default_rng(np.random.SeedSequence([*seed, b]))
     idx = rng.integers(0, len(X), len(X))
-    S = sem.sample_cov(X[idx])
-    x, ok, _ = model.refit(x0, S, h_inv)
-    if not ok:  # a second, slower route before giving up: Fisher scoring from the same start
-        fit = model._scoring(x0, S, np.linalg.slogdet(S)[1], max_iter=300)
-        x, ok = fit.x, fit.converged
+    if _STATE.get("fiml"):
+        x, ok = _refit_fiml(model, X[idx], x0, h_inv)
+    else:
+        S = sem.sample_cov(X[idx])
+        x, ok, _ = model.refit(x0, S, h_inv)
+        if not ok:  # a second, slower route before giving up: Fisher scoring from the same start
+            fit = model._scoring(x0, S, np.linalg.slogdet(S)[1], max_iter=300)
+            x, ok = fit.x, fit.converged
     extra = _STATE.get("extra")
     if not ok:
         n = len(layout.rows) + len(layout.effects)
         return b, np.full(n, np.nan), np.full(n, np.nan), False, False, None
     est, std = sem.point_values(model, x, layout)
     return b, est, std, True, _proper(model, x), (None if extra is None else extra(model, x, X[idx]))
+
+
+def _refit_fiml(model: sem.Model, X: np.ndarray, x0, h_inv):
+    from .sem.fiml import FIML
+    from .sem.sample import Patterns
+
+    if np.isnan(X).all(axis=0).any():      # a variable nobody in the draw answered
+        return x0, False
+    F = FIML(model, Patterns(X))
+    x, ok, _ = F.refit(x0, h_inv)
+    if not ok:  # as with ML: trust-region scoring from the same start
+        fit = F.fit(start=x0, max_iter=300)
+        x, ok = fit.x, fit.converged
+    return x, ok
 
 
 def _proper(model: sem.Model, x) -> bool:
@@ -64,15 +85,24 @@ def _proper(model: sem.Model, x) -> bool:
     return not lat or np.linalg.eigvalsh((C @ P @ C.T)[np.ix_(lat, lat)]).min() > -1e-8
 
 
+def stream_key(name: str) -> int:
+    """A stable 32-bit key of a stream's name (the same on every machine and Python)."""
+    import hashlib
+
+    return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:4], "big")
+
+
 def run(model: sem.Model, X: np.ndarray, fit: sem.Fit, layout: sem.Layout, B: int, seed: int,
-        jobs: int = 1, progress: bool = True, extra=None) -> Draws:
+        jobs: int = 1, progress: bool = True, extra=None, fiml: bool = False, stream: str | None = None) -> Draws:
     """B refits; `extra(model, x, X_resampled)` adds statistics computed on each replicate.
+    fiml: X holds the rows FIML used (with NaN) and fit.x the FIML estimates (intercepts last).
 
     Stops early when most draws fail: checked in draw order after every CHECK_EVERY draws, so the
     verdict is the same for any number of workers.
     """
     _STATE.update(model=model, X=np.asarray(X, float), x0=fit.x, h_inv=np.linalg.pinv(fit.information),
-                  layout=layout, seed=seed, extra=extra)
+                  layout=layout, seed=[seed] if stream is None else [seed, stream_key(stream)], extra=extra,
+                  fiml=fiml)
     n = len(layout.rows) + len(layout.effects)
     est, std = np.full((B, n), np.nan), np.full((B, n), np.nan)
     conv, adm = np.zeros(B, bool), np.zeros(B, bool)
@@ -109,7 +139,7 @@ def run(model: sem.Model, X: np.ndarray, fit: sem.Fit, layout: sem.Layout, B: in
     if extra is not None:
         k = next((len(v) for v in ext if v is not None), 0)
         extra_arr = np.array([np.full(k, np.nan) if v is None else v for v in ext])
-    return Draws(est, std, conv, adm, seed, extra_arr, requested=B)
+    return Draws(est, std, conv, adm, seed, extra_arr, requested=B, stream=stream)
 
 
 def percentile_table(draws: Draws, level: float = 0.95) -> pd.DataFrame:
@@ -129,7 +159,7 @@ def percentile_table(draws: Draws, level: float = 0.95) -> pd.DataFrame:
 
 
 def summary(draws: Draws, B: int) -> dict:
-    out = {"B": B, "seed": draws.seed, "drawn": len(draws.converged), "converged": int(draws.converged.sum()),
+    out = {"B": B, "seed": draws.seed, **({"stream": draws.stream} if draws.stream else {}), "drawn": len(draws.converged), "converged": int(draws.converged.sum()),
            "not_converged": int((~draws.converged).sum()),
            "inadmissible": int((draws.converged & ~draws.admissible).sum()),
            "ci": "percentile, 95%, converged draws (inadmissible draws kept, as lavaan)"}

@@ -98,7 +98,7 @@ def _fit(a) -> None:
 
     text = Path(a.model).read_text("utf-8")
     data = sem.read_data(a.data)
-    sem.check_data(text, data, a.model, a.data)
+    sem.check_data(text, data, a.model, a.data, missing="fiml" if a.missing == "auto" else a.missing)
     model = sem.Model(text, data)
     extra = spec = cb = None
     if a.codebook:
@@ -106,9 +106,10 @@ def _fit(a) -> None:
 
         cb = codebook.load(a.codebook)
         spec = index.spec(model, text, cb, target=a.target)
-        extra = lambda m, x, X: index.values(m, x, X.mean(axis=0), spec)  # noqa: E731
-    result = sem.estimate(text, data, bootstrap=a.bootstrap, seed=a.seed, jobs=a.jobs,
-                          progress=False if a.quiet else a.out, extra=extra, model=model, source=a.data)
+        extra = lambda m, x, X: index.values(m, x, index.item_means(m, x, X), spec)  # noqa: E731
+    result = sem.estimate(text, data, estimator=a.estimator, missing=a.missing, bootstrap=a.bootstrap, seed=a.seed,
+                          stream=a.stream,
+                          jobs=a.jobs, progress=False if a.quiet else a.out, extra=extra, model=model, source=a.data)
     m = result.measures
     tables = {}
     if spec is not None:
@@ -119,6 +120,7 @@ def _fit(a) -> None:
         else:       # an improper solution is not a basis for indices or priorities
             idx, ipma, w, prio = index.withheld(spec)
         tables = {"index.csv": idx, "ipma.csv": ipma, "index_weights.csv": w, "priorities.csv": prio}
+        tables.update(index.draw_tables(spec, result.extra_draws))   # index_draws.csv, priority_ranks.csv
     io.write_tables(a.out, tables)
     sem.write_result(result, a.out)
     print(f"fitted {a.model} to {a.data} (n = {m['n']}): chisq {m['chisq']:.3f}, df {m['df']}, "
@@ -216,7 +218,9 @@ def _compare(a) -> None:
     names = dict(a.title or [])
     drivers = {k for k, v in codebook.load(a.codebook).constructs.items() if v.get("kind") == "driver"}
     lg, crit, inv = compare.run(text, districts, names, a.criterion, drivers)
-    io.write_tables(a.out, {"league.csv": lg, "criterion.csv": crit,
+    lg, ranks, diffs = compare.rank_uncertainty(districts, lg)
+    io.write_tables(a.out, {"league.csv": lg, "league_ranks.csv": ranks, "league_differences.csv": diffs,
+                            "criterion.csv": crit,
                             "criterion_summary.csv": compare.summary(crit), "invariance_districts.csv": inv})
     print(f"compared {len(districts)} districts: {lg['note'].iloc[0]}", file=sys.stderr)
 
@@ -286,6 +290,121 @@ def _check_codebook(a) -> None:
     print(f"{a.codebook}: valid ({len(cb.columns)} columns, {len(cb.items)} items)")
 
 
+def _ev_simulate(a) -> None:
+    from .evaluations import simulate
+
+    over = {k: v for k, v in (("seed", a.seed), ("ratings_per_day", a.ratings_per_day)) if v is not None}
+    truth = simulate.write_from_spec(a.spec, a.root, scale=a.scale, out=a.out, truth=a.truth, **over)
+    print(f"simulated {truth['n_raw']} rating records ({truth['n_genuine']} genuine) -> "
+          f"{a.out or truth['spec']['out']}", file=sys.stderr)
+
+
+def _ev_check(a) -> None:
+    from .evaluations import codebook
+
+    cb = codebook.load(a.codebook)
+    print(f"{a.codebook}: valid ({len(cb.columns)} columns, {len(cb.reasons)} reasons, {len(cb.topics)} topics)")
+
+
+def _ev_months(a) -> None:
+    from .evaluations import analysis, codebook
+
+    info = analysis.months(a.export, codebook.load(a.codebook), encoding=a.encoding)
+    analysis.months_json(info, a.out)
+    print(f"{a.export}: {sum(info['rows'].values())} records in {len(info['months'])} partition(s)", file=sys.stderr)
+
+
+def _ev_partition(a) -> None:
+    from . import privacy
+    from .evaluations import analysis, codebook
+
+    cb = codebook.load(a.codebook)
+    salt = privacy.load_salt(a.salt_file)
+    (part,) = analysis.partition_stream(a.export, cb, salt, [a.month], encoding=a.encoding, threads=a.threads,
+                                        memory_limit=a.memory_limit)
+    part.write(a.out)
+    print(f"{a.month}: {part.flow['raw_rows']} records, {part.flow['kept']} kept", file=sys.stderr)
+
+
+def _ev_tables(a) -> None:
+    from .evaluations import analysis, codebook
+
+    cb = codebook.load(a.codebook)
+    flow = analysis.combine(a.export, cb, analysis.read_partitions(a.partitions), a.out, min_n=a.min_n,
+                            deadline_days=a.deadline_days, survey_top_box=a.survey, survey_period=a.survey_period)
+    print(f"evaluations: {flow['raw_rows']} records -> {flow['kept']} kept ratings; tables in {a.out}", file=sys.stderr)
+
+
+def _ev_analyse(a) -> None:
+    from . import privacy
+    from .evaluations import analysis, codebook
+
+    cb = codebook.load(a.codebook)
+    flow = analysis.analyse(a.export, cb, privacy.load_salt(a.salt_file), a.out, encoding=a.encoding,
+                            threads=a.threads, memory_limit=a.memory_limit, min_n=a.min_n,
+                            deadline_days=a.deadline_days, survey_top_box=a.survey, survey_period=a.survey_period)
+    print(f"evaluations: {flow['raw_rows']} records -> {flow['kept']} kept ratings; tables in {a.out}", file=sys.stderr)
+
+
+def _evaluations_parser(sub) -> None:
+    """`csi evaluations ...`: the per-transaction rating stream (好差评), issue 13."""
+    ev = sub.add_parser("evaluations", help="the per-transaction rating stream: simulate, check, partition, tables")
+    es = ev.add_subparsers(dest="action", required=True)
+
+    def export_args(x, salt=False):
+        x.add_argument("export", help="rating export (.parquet, .csv or .xlsx), never modified")
+        x.add_argument("--codebook", required=True, help="evaluation codebook (data/codebooks/haochaping_2021.yaml)")
+        x.add_argument("--encoding", default=None, help="text encoding of a CSV export (default UTF-8 or its BOM)")
+        if salt:
+            x.add_argument("--salt-file", default=".secrets/pseudonym-salt")
+            x.add_argument("--threads", type=int, default=None, help="DuckDB threads (default: every core)")
+            x.add_argument("--memory-limit", default="1GB", help="DuckDB memory before it spills to disk")
+
+    def table_args(x):
+        x.add_argument("--min-n", type=int, default=10, help="withhold rates of fewer ratings than this")
+        x.add_argument("--deadline-days", type=int, default=3,
+                       help="the declaration deadline: the last N working days of each month")
+        x.add_argument("--survey", help="the district's survey top_box.csv, to set beside the stream")
+        x.add_argument("--survey-period", default="", help="the survey's fieldwork, as the table states it")
+        x.add_argument("--out", required=True, help="output folder (flow.json, exclusions.csv, tables/)")
+
+    s = es.add_parser("simulate", help="write the simulated rating stream and its truth file")
+    s.add_argument("--spec", default="config/evaluations_simulation.yaml")
+    s.add_argument("--root", default=".", help="folder the spec's paths are relative to")
+    s.add_argument("--scale", type=float, default=1.0, help="multiply the ratings per day (benchmarks)")
+    s.add_argument("--seed", type=int, default=None)
+    s.add_argument("--ratings-per-day", type=float, default=None)
+    s.add_argument("--out", default=None, help="stream file (default: the spec's `out`)")
+    s.add_argument("--truth", default=None, help="truth file (default: the spec's `truth`)")
+    s.set_defaults(func=_ev_simulate)
+
+    k = es.add_parser("check-codebook", help="check an evaluation codebook against its schema")
+    k.add_argument("codebook")
+    k.set_defaults(func=_ev_check)
+
+    m = es.add_parser("months", help="list the stream's partitions (months) into a JSON file")
+    export_args(m)
+    m.add_argument("--out", required=True)
+    m.set_defaults(func=_ev_months)
+
+    p = es.add_parser("partition", help="classify and count one month (a partition) of the stream")
+    export_args(p, salt=True)
+    p.add_argument("--month", required=True, help="YYYY-MM, or 'none' for records without a readable time")
+    p.add_argument("--out", required=True, help="output folder of the partition's counts")
+    p.set_defaults(func=_ev_partition)
+
+    t = es.add_parser("tables", help="add the partitions up and write every table")
+    export_args(t)
+    t.add_argument("--partitions", nargs="+", required=True, help="folders written by `csi evaluations partition`")
+    table_args(t)
+    t.set_defaults(func=_ev_tables)
+
+    a = es.add_parser("analyse", help="the whole analysis in one process (partitions one after another)")
+    export_args(a, salt=True)
+    table_args(a)
+    a.set_defaults(func=_ev_analyse)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="csi", description=__doc__,
                                 epilog="`csi A ... --then B ...` runs several commands in one process.")
@@ -327,9 +446,18 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("model", help="model file in lavaan syntax")
     f.add_argument("data", help="CSV or parquet with numeric columns")
     f.add_argument("--out", required=True, help="output folder")
+    f.add_argument("--estimator", choices=["ML", "MLR", "MLM", "auto"], default="ML",
+                   help="lavaan's estimator: ML; MLR (robust Huber-White SEs, Yuan-Bentler scaled chi-square); "
+                        "MLM (robust SEs, Satorra-Bentler scaled chi-square; complete data only); auto: MLR "
+                        "when Mardia's test rejects multivariate normality, else ML")
+    f.add_argument("--missing", choices=["listwise", "fiml", "auto"], default="listwise",
+                   help="missing values: listwise deletion, or full-information ML (lavaan's missing = \"ml\"); "
+                        "auto: FIML when some rows are incomplete")
     f.add_argument("--bootstrap", type=int, default=0, metavar="B",
                    help="bootstrap draws for percentile CIs (0: normal-theory CIs)")
     f.add_argument("--seed", type=int, default=20211122)
+    f.add_argument("--stream", help="name of the bootstrap's seed stream (the pipeline: the district), so "
+                                    "analyses sharing a seed do not share their draws")
     f.add_argument("--jobs", type=int, default=1, help="worker processes for the bootstrap")
     f.add_argument("--quiet", action="store_true", help="no progress bar")
     f.add_argument("--codebook", help="codebook of the data: adds CSI indices and IPMA (index.csv, ipma.csv)")
@@ -415,6 +543,7 @@ def parser() -> argparse.ArgumentParser:
     k = sub.add_parser("check-codebook", help="check a codebook against the schema")
     k.add_argument("codebook")
     k.set_defaults(func=_check_codebook)
+    _evaluations_parser(sub)
     return p
 
 

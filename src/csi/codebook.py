@@ -145,19 +145,23 @@ class Codebook:
         return ids[0] if ids else None
 
 
-def load(path) -> Codebook:
-    """Read a codebook, check it against the schema and for internal consistency."""
-    path = Path(path)
+def read_yaml(path: Path, kind: str, not_found_hint: str):
+    """A codebook's YAML, or a clear error naming the file (and the line of a syntax error)."""
     if not path.exists():
-        raise CSIError("codebook file not found", file=path,
-                       hint="check the `codebook:` path of this district in config/config.yaml.")
+        raise CSIError(f"{kind} not found", file=path, hint=not_found_hint)
     try:
-        data = yaml.load(path.read_text("utf-8"), Loader=SafeLoader)
+        return yaml.load(path.read_text("utf-8"), Loader=SafeLoader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise CSIError(f"codebook is not valid YAML{where}: {getattr(e, 'problem', e)}", file=path,
+        raise CSIError(f"{kind} is not valid YAML{where}: {getattr(e, 'problem', e)}", file=path,
                        hint="fix the YAML syntax (indentation, quotes, colons) at that line.") from None
+
+
+def load(path) -> Codebook:
+    """Read a codebook, check it against the schema and for internal consistency."""
+    path = Path(path)
+    data = read_yaml(path, "codebook", "check the `codebook:` path of this district in config/config.yaml.")
     check(data, path)
     return Codebook(data, path)
 

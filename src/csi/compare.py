@@ -3,15 +3,25 @@
 Latent means and CSI indices are compared across districts only where scalar invariance holds
 across them (equal loadings and intercepts); otherwise the table says why they are not
 comparable. Top-box rates of single indicators are observed shares and compare directly.
+
+Rank uncertainty (`rank_uncertainty`): the districts are independent samples, so draw b of each
+district's bootstrap (model/index_draws.csv) combines with draw b of the others into a joint draw;
+in each joint draw the districts are ranked by index as in the league table. A district without a
+rank (model not admissible: index withheld, no draws) takes no part. The pairing assumes the
+districts' draws are independent: with the same bootstrap seed, draw b resamples the same relative
+row positions in every district (SeedSequence([seed, b])), which couples the draws if the files
+are ordered alike (e.g. by submission time).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from . import invariance, psychometrics
+from . import index, invariance, psychometrics
+from .errors import CSIError
 
 
 def pooled(districts: dict[str, Path]) -> pd.DataFrame:
@@ -83,3 +93,124 @@ def summary(crit: pd.DataFrame) -> pd.DataFrame:
                     "meeting": int(ind["meets"].sum()), "share_meeting": float(ind["meets"].mean()),
                     "below": ", ".join(ind.loc[~ind["meets"], "item"])})
     return pd.DataFrame(out)
+
+
+def read_draws(districts: dict[str, Path]) -> dict[str, pd.DataFrame]:
+    """Each district's model/index_draws.csv (written by `csi fit --codebook`)."""
+    out = {}
+    for d, folder in districts.items():
+        path = Path(folder) / "model/index_draws.csv"
+        if not path.exists():
+            raise CSIError(f"district {d!r} has no bootstrap draws of its indices", file=path,
+                           hint="rerun `csi fit` with --codebook (and --bootstrap B) for this district.")
+        out[d] = pd.read_csv(path)
+    return out
+
+
+def _draws(draws: pd.DataFrame | None, construct: str) -> pd.Series | None:
+    """A district's draws of one index, by draw number; None when it has none."""
+    if draws is None or construct not in draws.columns or not len(draws):
+        return None
+    return draws.set_index("draw")[construct].astype(float)
+
+
+def _joint(series: list[pd.Series]) -> tuple[np.ndarray, int]:
+    """(draws, districts) matrix over the draw numbers that every district has (NaN kept) and the
+    number of those draws with a NaN in some district (left out)."""
+    common = sorted(set.intersection(*(set(v.index) for v in series)))
+    m = np.column_stack([v.loc[common].to_numpy(float) for v in series]) if common else \
+        np.empty((0, len(series)))
+    return m, int(np.isnan(m).any(axis=1).sum())
+
+
+LEAGUE_RANK_COLUMNS = ["construct", "district", "name", "rank", "probability", "p_tied", "draws", "left_out"]
+DIFFERENCE_COLUMNS = ["construct", "district", "name", "other", "other_name", "difference", "ci_lower",
+                      "ci_upper", "p_higher", "draws", "left_out"]
+
+
+def rank_distribution(league_: pd.DataFrame, draws: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """league_ranks.csv: for each construct, each ranked district's share of joint draws at each rank
+    (1 = highest index). Joint draws with a NaN (a refit that did not converge) are left out and
+    counted; tied districts share the ranks they span equally (p_tied: share of draws with a tie).
+    A construct on which a ranked district has no draws gets no rows: ranks among the others
+    would not be ranks in the league."""
+    rows = []
+    for c, t in league_.groupby("construct", sort=False):
+        t = t[t["rank"].notna()]
+        series = [_draws(draws.get(d), c) for d in t["district"]]
+        if not len(t) or any(v is None for v in series):
+            continue
+        m, _ = _joint(series)
+        p, tied, used, left = index.rank_probabilities(m)
+        n = len(t)
+        rows.append(pd.DataFrame({"construct": c, "district": np.repeat(t["district"].to_numpy(), n),
+                                  "name": np.repeat(t["name"].to_numpy(), n), "rank": np.tile(np.arange(1, n + 1), n),
+                                  "probability": p.ravel(), "p_tied": np.repeat(tied, n), "draws": used,
+                                  "left_out": left}))
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=LEAGUE_RANK_COLUMNS)
+
+
+def differences(league_: pd.DataFrame, draws: dict[str, pd.DataFrame], level: float = 0.95) -> pd.DataFrame:
+    """league_differences.csv: every pair of ranked districts per construct, the higher-ranked first:
+    difference of the indices (district - other), its bootstrap percentile CI from the joint draws
+    of the two, and p_higher, the share of those draws in which the district's index is higher
+    (equal counts half). Draws with a NaN in either are left out and counted; NaN CIs when one of
+    the two has no draws."""
+    a = (1 - level) / 2
+    rows = []
+    for c, t in league_.groupby("construct", sort=False):
+        t = t[t["rank"].notna()].reset_index(drop=True)
+        for i in range(len(t)):
+            for j in range(i + 1, len(t)):
+                x, y = t.iloc[i], t.iloc[j]
+                row = {"construct": c, "district": x["district"], "name": x["name"], "other": y["district"],
+                       "other_name": y["name"], "difference": x["index"] - y["index"], "ci_lower": np.nan,
+                       "ci_upper": np.nan, "p_higher": np.nan, "draws": 0, "left_out": 0}
+                pair = [_draws(draws.get(x["district"]), c), _draws(draws.get(y["district"]), c)]
+                if all(v is not None for v in pair):
+                    m, left = _joint(pair)
+                    m = m[~np.isnan(m).any(axis=1)]
+                    row.update(draws=len(m), left_out=left)
+                    if len(m):
+                        diff = m[:, 0] - m[:, 1]
+                        row.update(ci_lower=np.quantile(diff, a), ci_upper=np.quantile(diff, 1 - a),
+                                   p_higher=float((diff > 0).mean() + 0.5 * (diff == 0).mean()))
+                rows.append(row)
+    return pd.DataFrame(rows, columns=DIFFERENCE_COLUMNS)
+
+
+def rank_uncertainty(districts: dict[str, Path], league_: pd.DataFrame, level: float = 0.95):
+    """(league with p_rank, p_first and p_tied added, league_ranks.csv, league_differences.csv) from
+    the districts' index draws. p_rank: share of joint draws in which the district holds its
+    league rank; NaN where there is no rank distribution (see rank_distribution)."""
+    draws = read_draws(districts)
+    ranks = rank_distribution(league_, draws)
+    share = ranks.set_index(["construct", "district", "rank"])["probability"]
+    tied = ranks.drop_duplicates(["construct", "district"]).set_index(["construct", "district"])["p_tied"]
+    out = league_.copy()
+    keys = list(zip(out["construct"], out["district"], out["rank"]))
+    out["p_rank"] = [share.get((c, d, int(r)), np.nan) if pd.notna(r) else np.nan for c, d, r in keys]
+    out["p_first"] = [share.get((c, d, 1), np.nan) if pd.notna(r) else np.nan for c, d, r in keys]
+    out["p_tied"] = [tied.get((c, d), np.nan) for c, d, _ in keys]
+    return out, ranks, differences(league_, draws, level)
+
+
+def league_phrase(row, language: str = "en") -> str | None:
+    """Phrase for one row of the league table with rank uncertainty (rank_uncertainty's league):
+    'ranked 2nd in 61% of draws (1st in 30%)'. None without a rank distribution."""
+    return index.rank_phrase(row["rank"], row["p_rank"], row["p_first"], row.get("p_tied", 0.0), "rank", language)
+
+
+def difference_phrase(row, language: str = "en", digits: int = 1, level: float = 0.95) -> str:
+    """Phrase for one league_differences.csv row (CIs at `level`, as differences() computed them):
+    '2.1 points higher (95% CI 0.3 to 3.9; higher in 98% of draws)'."""
+    d, lo, hi = row["difference"], row["ci_lower"], row["ci_upper"]
+    f = f"{{:.{digits}f}}".format
+    ci = f"{100 * level:g}%"
+    zh = language == "zh"
+    if pd.isna(lo):
+        return f"相差 {f(d)} 分（无自助抽样）" if zh else f"{f(d)} points apart (no bootstrap draws)"
+    share = index.share_text(row["p_higher"])
+    if zh:
+        return f"高 {f(d)} 分（{ci} 置信区间 {f(lo)} 至 {f(hi)}；{share} 的自助抽样中更高）"
+    return f"{f(d)} points higher ({ci} CI {f(lo)} to {f(hi)}; higher in {share} of draws)"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import cjk_fonts
+from . import cjk_fonts, compare, index, methods
 from .codebook import Codebook
 from .errors import CSIError
 
@@ -43,6 +43,7 @@ REFERENCES = {
     "Ringle & Sarstedt": "Ringle, C. M., & Sarstedt, M. (2016). Gain more insight from your PLS-SEM results: The "
                          "importance-performance map analysis. Industrial Management & Data Systems, 116(9), "
                          "1865–1886.",
+    **methods.REFERENCES,
 }
 
 
@@ -101,6 +102,8 @@ COLUMNS = {
     "index": ("Index", "指数"), "rank": ("Priority", "优先级"), "place": ("Rank", "排名"), "driver": ("Driver", "驱动因素"),
     "importance": ("Importance", "重要性"), "performance": ("Performance", "绩效"),
     "potential": ("Potential gain", "潜在提升"), "lowest": ("Lowest indicators", "得分最低的指标"),
+    "certainty": ("Across bootstrap draws", "自助抽样中的排序"),
+    "difference": ("Difference", "差值"),
     "model": ("Model", "模型"), "chisq": ("χ²", "χ²"), "df": ("df", "df"), "cfi": ("CFI", "CFI"),
     "rmsea": ("RMSEA", "RMSEA"), "srmr": ("SRMR", "SRMR"), "dcfi": ("ΔCFI", "ΔCFI"),
     "drmsea": ("ΔRMSEA", "ΔRMSEA"), "district": ("District", "区县"),
@@ -353,6 +356,18 @@ def _verdict_zh(v: str) -> str:
     return f"{kind}{'仅按 ΔCFI 成立，需谨慎' if 'but not by' in v else '成立'}"
 
 
+def _league_table(r: "Report", s: pd.DataFrame) -> pd.DataFrame:
+    """Rank, district, index, CI and — with bootstrap draws — how often the rank held (league.csv rows
+    of one construct); its columns are COLUMNS keys."""
+    t = pd.DataFrame({"place": s["rank"], "district": s["name"],
+                      "index": s["index"].map(lambda v: f"{v:.1f}" if pd.notna(v) else r.t("withheld")),
+                      "ci": [f"[{lo:.1f}, {hi:.1f}]" if pd.notna(lo) else "–"
+                             for lo, hi in zip(s["ci_lower"], s["ci_upper"])]})
+    if "p_rank" in s and s["p_rank"].notna().any():
+        t["certainty"] = [compare.league_phrase(row, r.lang) for _, row in s.iterrows()]
+    return t
+
+
 def invariant(inv: pd.DataFrame, level: str = "scalar") -> bool:
     """As the comparison judges it (csi.compare): fails only where a verdict says it does not hold."""
     return not inv.loc[inv["model"].isin(["metric", level]), "verdict"].str.contains("does NOT hold").any()
@@ -368,7 +383,9 @@ def _abstract_findings(r: Report, idx: pd.DataFrame, ipma: pd.DataFrame, sat: st
     out = f"The {esc(r.label(sat).lower())} index is {idx.loc[sat, 'index']:.1f} (95% CI {ci}) on a 0–100 scale."
     if len(ipma):
         first = ipma.iloc[0]
-        out += (f" The first improvement priority is {esc(r.label(first['driver']))}: raising its index to 100 "
+        how_sure = index.priority_phrase(first)
+        out += (f" The first improvement priority is {esc(r.label(first['driver']))}"
+                + (f" ({esc(how_sure)})" if how_sure else "") + ": raising its index to 100 "
                 f"would add an expected {first['potential']:.1f} points"
                 + (" (capped: the index cannot pass 100)" if first.get("potential_capped") is True else "") + ".")
     return out
@@ -379,8 +396,9 @@ def _abstract_findings_zh(r: Report, idx: pd.DataFrame, ipma: pd.DataFrame, sat:
     out = f"{esc(r.label(sat))}指数为 {idx.loc[sat, 'index']:.1f}（95% 置信区间 {ci}，0–100 分）。"
     if len(ipma):
         first = ipma.iloc[0]
-        out += (f"首要改进方向为{esc(r.label(first['driver']))}：其指数提升至 100 预计可使{esc(r.label(sat))}提高 "
-                f"{first['potential']:.1f} 分。")
+        how_sure = index.priority_phrase(first, "zh")
+        out += (f"首要改进方向为{esc(r.label(first['driver']))}" + (f"（{esc(how_sure)}）" if how_sure else "")
+                + f"：其指数提升至 100 预计可使{esc(r.label(sat))}提高 {first['potential']:.1f} 分。")
     return out
 
 
@@ -406,7 +424,7 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
                        hint=f"give --satisfaction one of: {', '.join(idx.index)} (config: `satisfaction:`).")
     simulated = is_simulated(title)
     B = fit.get("bootstrap", {}).get("B", 0)
-    good_fit = fit["cfi"] >= .95 and fit["rmsea"] <= .06
+    good_fit = methods.value(fit, "cfi") >= .95 and methods.value(fit, "rmsea") <= .06
     admissible = bool(fit["admissible"])
     cfa_fit = r.read_json("model/cfa/fit.json")
     read = (r.read_json("data/validation.json") if (r.results / "data/validation.json").exists() else {}).get("read", {})
@@ -416,7 +434,8 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
 
     r.title_block(f"{esc(title)}{'：' if zh else ': '}{esc(subject)}", r.t("byline", seed=config["seed"], B=B))
     sim = r.t("simulated") if simulated else ""
-    fit_txt = f"CFI = {fit['cfi']:.3f}, RMSEA = {fit['rmsea']:.3f}, SRMR = {fit['srmr']:.3f}"
+    fit_txt = (f"{'robust ' if methods.robust(fit) else ''}CFI = {methods.value(fit, 'cfi'):.3f}, "
+               f"RMSEA = {methods.value(fit, 'rmsea'):.3f}, SRMR = {fit['srmr']:.3f}")
     removed = [(s_["excluded"], s_["step"]) for s_ in applied if s_["excluded"]]
     if zh:
         gone = "、".join(f"{STEPS_ZH[st]} {n} 份" for n, st in removed) or "无"
@@ -424,7 +443,7 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
                 f"*顾客满意度指数模型的解不可接受*（{esc(_first_cause(fit))}），因此不报告指数、改进优先级与置信区间；"
                 "以下结果仅供诊断。") + sim)
         r.add(f"{head}共回收问卷 {flow['raw_rows']:,} 份，剔除 {gone} 后保留 {flow['kept']:,} 份。"
-              f"顾客满意度指数结构方程模型（最大似然估计）{'拟合良好' if good_fit else '拟合存在保留'}（{fit_txt}）。"
+              f"顾客满意度指数结构方程模型（{methods.short_name(fit, True)}）{'拟合良好' if good_fit else '拟合存在保留'}（{fit_txt}）。"
               + (_abstract_findings_zh(r, idx, ipma, sat) if admissible else ""))
     else:
         gone = (", ".join(f"{n:,} {STEPS_EN[st][0] if n != 1 else STEPS_EN[st][1]}" for n, st in removed)
@@ -433,8 +452,8 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
                 f"*The solution of the CSI model is NOT admissible* ({esc(_first_cause(fit))}), so its indices, "
                 "priorities and confidence intervals are withheld; what follows is diagnosis, not findings. ") + sim)
         r.add(f"{head}Of {flow['raw_rows']:,} submitted questionnaires, {flow['kept']:,} were kept (removed: "
-              f"{gone}). A customer-satisfaction-index structural equation model (maximum likelihood) fits "
-              f"{'well' if good_fit else 'with reservations'} ({fit_txt}). "
+              f"{gone}). A customer-satisfaction-index structural equation model, estimated by {methods.short_name(fit)}, "
+              f"fits {'well' if good_fit else 'with reservations'} ({fit_txt}). "
               + (_abstract_findings(r, idx, ipma, sat) if admissible else ""))
 
     # --- data and method -------------------------------------------------------------------
@@ -473,13 +492,12 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
     notes = " ".join(esc(x) for x in fit.get("notes", []))
     if zh:
         r.add(f"问卷：{esc(cb.title[lang])}{f'（依据 {esc(based)}）' if based else ''}；维度（题项数）：{dims}。"
-              f"估计方法：完整个案最大似然估计（n = {fit['n']:,}），标准误基于期望信息矩阵；"
+              f"{methods.estimation(fit, True)}"
               f"路径、效应与指数的置信区间来自非参数自助法（B = {B}，百分位法）；指数按 ACSI 方法换算为 0–100 分"
               f"（Fornell et al., 1996）。随机种子 {config['seed']}。软件：csi {metadata.version('csi')}，{versions}。{notes}")
     else:
         r.add(f"Questionnaire: {esc(cb.title[lang])}{f' (after {esc(based)})' if based else ''}; dimensions (items): "
-              f"{dims}. Estimation: maximum likelihood on complete cases (n = {fit['n']:,}), standard errors from "
-              f"the expected information, confidence intervals of paths, effects and indices from a nonparametric "
+              f"{dims}. {methods.estimation(fit)} Confidence intervals of paths, effects and indices come from a nonparametric "
               f"bootstrap (B = {B}, percentile); indices on a 0–100 scale as in the ACSI (Fornell et al., 1996). "
               f"Seed {config['seed']}. Software: csi {metadata.version('csi')}, {versions}. {notes}")
 
@@ -559,12 +577,18 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
             ["pair", "htmt", "htmt2", "verdict"])
 
     r.heading("fit", 2)
-    ft = pd.DataFrame([{"measure": k_.upper(), "value": fit[k_], "cutoff": f"{op} {v}",
-                        "met": r.t("yes") if (fit[k_] >= v if op == ">=" else fit[k_] <= v) else r.t("no")}
-                       for k_, (op, v) in CUTOFFS.items()])
-    r.table(ft, f"{'模型拟合' if zh else 'Fit of the CSI model'} (χ²({fit['df']}) = {fit['chisq']:.2f})",
-            "model/fit.json", "fit", "Hu & Bentler (1999)。" if zh else "Cutoffs after Hu & Bentler (1999).",
-            ["measure", "value", "cutoff", "met"])
+    rob = methods.robust(fit)
+    ft = pd.DataFrame([{"measure": k_.upper(), "value": methods.value(fit, k_), "ml": fit[k_], "cutoff": f"{op} {v}",
+                        "met": r.t("yes") if (methods.value(fit, k_) >= v if op == ">=" else methods.value(fit, k_) <= v)
+                        else r.t("no")} for k_, (op, v) in CUTOFFS.items()])
+    r.columns["ml"] = ("normal-theory ML", "正态理论 ML")
+    note = ("Hu & Bentler (1999)。" if zh else "Cutoffs after Hu & Bentler (1999).") + (
+        ("稳健 CFI、TLI、RMSEA（Brosseau-Liard & Savalei, 2014）；SRMR 无稳健版本。" if zh else
+         " CFI, TLI and RMSEA are their robust versions (Brosseau-Liard & Savalei, 2014); SRMR has none.")
+        if rob else "")
+    cols = ["measure", "value"] + (["ml"] if rob else []) + ["cutoff", "met"]
+    r.table(ft[cols], f"{'模型拟合' if zh else 'Fit of the CSI model'} ({methods.fit_caption_chisq(fit)})",
+            "model/fit.json", "fit", note, cols)
 
     r.heading("paths", 2)
     boot = r.read_csv("model/bootstrap.csv")
@@ -619,14 +643,22 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
         t = pd.DataFrame({"rank": ipma["priority"], "driver": ipma["driver"].map(r.label),
                           "importance": ipma["importance"], "performance": ipma["performance"].map("{:.1f}".format),
                           "potential": [f"{v:.1f}{'*' if c else ''}" for v, c in zip(ipma["potential"], capped)],
+                          "certainty": index.priority_phrases(ipma, lang).to_numpy(),
                           "lowest": ipma["driver"].map(lowest)})
+        ranks_file = r.results / "model/priority_ranks.csv"
+        pr = pd.read_csv(ranks_file) if ranks_file.exists() else pd.DataFrame()
+        if t["certainty"].isna().all():
+            t = t.drop(columns="certainty")
+        draws = (" " + index.draws_note(int(pr["draws"].iloc[0]), int(pr["left_out"].iloc[0]), lang)
+                 if len(pr) and "certainty" in t else "")
         cap_note = ((" * 已按目标指数可达上限截断。" if zh else " * Capped at what the target index can still gain.")
-                    if capped.any() else "")
+                    if capped.any() else "") + draws
         r.table(t, "改进优先级" if zh else "Improvement priorities", "model/ipma.csv, model/priorities.csv",
                 "priorities", ("潜在提升：该驱动因素指数达到 100 时目标指数的预期增量。" if zh else
                                "Potential gain: expected gain of the target index if the driver's index reached "
                                "100; lowest indicators: the driver's two indicators with the lowest index.")
-                + cap_note, ["rank", "driver", "importance", "performance", "potential", "lowest"])
+                + cap_note, [c for c in ("rank", "driver", "importance", "performance", "potential", "certainty",
+                                         "lowest") if c in t])
 
     comparison = config.get("comparison")
     if inv is not None or comparison:
@@ -638,14 +670,10 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
         comp = Path(comparison)
         league = pd.read_csv(comp / "tables/league.csv")
         league = league[league["construct"] == sat]
-        t = pd.DataFrame({"rank": league["rank"], "district": league["name"],
-                          "index": league["index"].map(lambda v: f"{v:.1f}" if pd.notna(v) else r.t("withheld")),
-                          "ci": [f"[{lo:.1f}, {hi:.1f}]" if pd.notna(lo) else "–"
-                                 for lo, hi in zip(league["ci_lower"], league["ci_upper"])]})
+        t = _league_table(r, league)
         r.heading("league", 2)
         r.table(t, f"{'满意度指数区县比较' if zh else 'Satisfaction index by district'}",
-                "comparison/tables/league.csv", "league", esc(league["note"].iloc[0]),
-                ["place", "district", "index", "ci"])
+                "comparison/tables/league.csv", "league", esc(league["note"].iloc[0]), list(t.columns))
 
     # --- limitations ---------------------------------------------------------------------------
     r.heading("limitations")
@@ -720,14 +748,22 @@ def comparison(results, out, cb: Codebook, config: dict, timestamp: int = 0) -> 
     _invariance_table(r, inv, "区县间测量不变性" if zh else "Measurement invariance across districts",
                       "tables/invariance_districts.csv", "invariance_districts")
     r.heading("league")
-    t = pd.DataFrame({"rank": s["rank"], "district": s["name"],
-                      "index": s["index"].map(lambda v: f"{v:.1f}" if pd.notna(v) else r.t("withheld")),
-                      "ci": [f"[{lo:.1f}, {hi:.1f}]" if pd.notna(lo) else "–"
-                             for lo, hi in zip(s["ci_lower"], s["ci_upper"])]})
+    t = _league_table(r, s)
     r.table(t, "满意度指数区县比较" if zh else "Satisfaction index by district", "tables/league.csv",
             "league", "" if comparable else ("标量不变性不成立：排名仅供参考。" if zh else
                                              "Scalar invariance fails: the ranking is indicative only."),
-            ["place", "district", "index", "ci"])
+            list(t.columns))
+    diff_file = r.results / "tables/league_differences.csv"
+    diffs = pd.read_csv(diff_file) if diff_file.exists() else pd.DataFrame()
+    diffs = diffs[diffs["construct"] == sat] if len(diffs) else diffs
+    if len(diffs):
+        d = pd.DataFrame({"pair": [f"{a} – {b}" for a, b in zip(diffs["name"], diffs["other_name"])],
+                          "difference": [compare.difference_phrase(row, lang) for _, row in diffs.iterrows()]})
+        r.table(d, "区县两两差异（满意度指数）" if zh else "Pairwise differences of the satisfaction index",
+                "tables/league_differences.csv", "league_differences",
+                "自助抽样 95% 百分位置信区间；各区县的自助抽样相互独立。" if zh else
+                "Bootstrap 95% percentile CIs of the difference; each district is resampled independently.",
+                ["pair", "difference"])
     r.figure("figures/forest_satisfaction.png", "各区县满意度指数（95% 置信区间）。" if zh else
              "Satisfaction index by district (bootstrap 95% CIs).", "forest", "75%")
     wide = league.pivot_table(index="construct", columns="district", values="index", sort=False)

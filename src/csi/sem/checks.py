@@ -49,8 +49,10 @@ def _where(data_file) -> str:
     return str(p)
 
 
-def check_data(description: str, data: pd.DataFrame, model_file=None, data_file=None) -> list[str]:
-    """Raise CSIError if the model cannot be fitted to `data`; return its observed variables."""
+def check_data(description: str, data: pd.DataFrame, model_file=None, data_file=None,
+               missing: str = "listwise") -> list[str]:
+    """Raise CSIError if the model cannot be fitted to `data`; return its observed variables.
+    missing = "fiml" needs no complete row, but every pair of variables answered together."""
     observed = observed_variables(description, model_file)
     missing = [v for v in observed if v not in data.columns]
     if missing:
@@ -80,38 +82,52 @@ def check_data(description: str, data: pd.DataFrame, model_file=None, data_file=
                        hint="a variable nobody answered or everybody answered alike cannot be modelled: check "
                             "its coding (validate's recoded_cells.csv lists cells set to missing) or drop it from "
                             "the model file.")
+    if missing in ("fiml", "ml"):
+        answered = data[observed].notna().to_numpy(int)
+        together = answered.T @ answered           # rows answering both of each pair (lavaan's coverage)
+        never = [f"{observed[i]} and {observed[j]}" for i in range(len(observed)) for j in range(i)
+                 if together[i, j] == 0]
+        if never:
+            raise CSIError(f"{len(never)} pair(s) of model variables were never answered by the same respondent: "
+                           "their covariance cannot be estimated (FIML coverage 0)", file=data_file,
+                           problems=never[:10], hint="such items were asked of different respondents (e.g. "
+                           "routed questions): do not put them in one model, or model the groups separately.")
+        return observed
     complete = int(data[observed].notna().all(axis=1).sum())
     if complete == 0:
         share = data[observed].isna().mean().sort_values(ascending=False)
         worst = [f"{v} ({100 * s:.0f}% missing)" for v, s in share.head(5).items()]
         raise CSIError(f"no respondent answered every model variable ({len(data)} rows, 0 complete)",
                        file=data_file, problems=worst,
-                       hint="listwise deletion leaves nobody: drop the variables most often skipped (listed) "
-                            "from the model, or check whether they apply to every respondent.")
+                       hint="listwise deletion leaves nobody: use missing = fiml (`missing:` in the config, "
+                            "--missing fiml), drop the variables most often skipped (listed) from the model, or "
+                            "check whether they apply to every respondent.")
     return observed
 
 
-def check_size(q: int, p: int, n: int, model_file=None, data_file=None) -> list[str]:
-    """Stop when n complete respondents cannot support q free parameters of a model of p variables;
-    return warnings (for fit.json) when they support it only weakly."""
+def check_size(q: int, p: int, n: int, model_file=None, data_file=None, fiml: bool = False) -> list[str]:
+    """Stop when n complete respondents (with fiml: respondents) cannot support q free (co)variance
+    parameters of a model of p variables; return warnings (for fit.json) when they support it only weakly."""
     moments = p * (p + 1) // 2
     if q > moments:
         raise CSIError(f"the model is not identified: {q} free parameters but only {moments} variances and "
                        f"covariances of its {p} variables (df = {moments - q})", file=model_file,
                        hint="fix parameters (e.g. a marker loading per factor, residual variance of a "
                             "single-item factor at 0) or remove paths until df >= 0.")
+    complete = "" if fiml else "complete "
     if n <= p:
-        raise CSIError(f"{n} complete respondents for {p} model variables: the covariance matrix of fewer "
+        raise CSIError(f"{n} {complete}respondents for {p} model variables: the covariance matrix of fewer "
                        "respondents than variables cannot be inverted", file=data_file,
                        hint="collect more responses or model fewer variables.")
     if n < MIN_PER_PARAMETER * q:
-        raise CSIError(f"too few respondents: {n} complete for {q} free parameters ({n / q:.1f} per parameter; "
+        raise CSIError(f"too few respondents: {n} {complete}for {q} free parameters ({n / q:.1f} per parameter; "
                        f"the pipeline needs at least {MIN_PER_PARAMETER}, and {ADVISED_PER_PARAMETER} are "
                        "advised)", file=data_file,
-                       hint="collect more responses, or simplify the model (fewer constructs or items); "
-                            f"listwise deletion counts only respondents who answered all {p} variables.")
+                       hint="collect more responses, or simplify the model (fewer constructs or items)"
+                            + ("." if fiml else f"; listwise deletion counts only respondents who answered all "
+                               f"{p} variables."))
     if n < ADVISED_PER_PARAMETER * q:
-        return [f"{n} complete respondents for {q} free parameters ({n / q:.1f} per parameter; at least "
+        return [f"{n} {complete}respondents for {q} free parameters ({n / q:.1f} per parameter; at least "
                 f"{ADVISED_PER_PARAMETER} are advised, Bentler & Chou 1987): estimates and fit measures are "
                 "unstable, read them with caution."]
     return []

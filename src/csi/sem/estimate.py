@@ -7,12 +7,22 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..errors import CSIError
 from .admissibility import diagnose
 from .checks import check_data, check_size
-from .measures import fit_measures
+from .choice import choose
+from .measures import ROBUST_KEYS, fiml_measures, fit_measures, robust_measures
 from .ml import Fit
 from .model import Model, sample_cov
+from .sample import Patterns, complete_cases, used_rows
 from .table import Layout, parameter_table
+
+ESTIMATORS = ("ML", "MLM", "MLR")
+MISSING = ("listwise", "fiml")
+CI_TEXT = {"ML": "normal theory (expected information)",
+           "MLM": "normal theory (robust SEs: expected information, Gamma from the data)",
+           "MLR": "normal theory (robust Huber-White SEs: observed information)",
+           ("ML", "fiml"): "normal theory (observed information)"}
 
 
 @dataclass
@@ -23,57 +33,94 @@ class Result:
     estimates: pd.DataFrame
     measures: dict
     bootstrap: pd.DataFrame | None = None
-    data: pd.DataFrame | None = None          # the complete cases the model was fitted to
+    # the rows fitted: the complete cases (listwise), or every row with a model variable observed
+    # (FIML; with NaN)
+    data: pd.DataFrame | None = None
     extra_draws: np.ndarray | None = None     # bootstrap draws of the `extra` statistic
+    vcov: np.ndarray | None = None            # the estimator's covariance of the free parameters
 
 
+def options(estimator: str, missing: str) -> tuple[str, str]:
+    """Normalized (estimator, missing); lavaan's missing = "ml" is FIML here."""
+    e = str(estimator).upper()
+    m = {"ml": "fiml", "fiml": "fiml", "listwise": "listwise"}.get(str(missing).lower())
+    if e not in ESTIMATORS:
+        raise CSIError(f"unknown estimator {estimator!r}", hint=f"use one of {', '.join(ESTIMATORS)}.")
+    if m is None:
+        raise CSIError(f"unknown missing-data method {missing!r}", hint=f"use one of {', '.join(MISSING)}.")
+    if e == "MLM" and m == "fiml":
+        raise CSIError("estimator MLM with missing = fiml is not supported: MLM (Satorra-Bentler) needs "
+                       "complete data, as in lavaan",
+                       hint="use estimator MLR with missing = fiml (robust SEs and Yuan-Bentler chi-square), "
+                            "or MLM with missing = listwise.")
+    return e, m
 
-def complete_cases(data: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    return data[columns].apply(pd.to_numeric, errors="raise").dropna()
+
+def _refuse_fiml(model: Model, estimator: str) -> None:
+    if model.exo:
+        covs = ", ".join(model.inner[i] for i in model.exo)
+        raise CSIError(f"estimator {estimator} with missing = fiml is not supported for a model with exogenous "
+                       f"observed covariates ({covs}; lavaan's fixed.x)",
+                       hint="use missing = listwise for this model (estimator MLR or MLM still gives robust "
+                            "SEs and a scaled chi-square on the complete cases).")
 
 
-def estimate(description: str, data: pd.DataFrame, *, bootstrap: int = 0, seed: int = 0,
-             jobs: int = 1, progress: bool = False, extra=None, model: Model | None = None,
-             source=None) -> Result:
-    """Fit a lavaan-syntax model by ML to the complete cases of `data` (listwise, as lavaan).
+def estimate(description: str, data: pd.DataFrame, *, estimator: str = "ML", missing: str = "listwise",
+             bootstrap: int = 0, seed: int = 0, stream: str | None = None, jobs: int = 1, progress: bool = False,
+             extra=None,
+             model: Model | None = None, source=None) -> Result:
+    """Fit a lavaan-syntax model to `data` with lavaan's estimator ("ML", "MLM", "MLR") and missing-
+    data method ("listwise": complete cases; "fiml": lavaan's missing = "ml", with free intercepts);
+    "auto" chooses for the data (choice.py), and measures["choice"] says why.
 
+    ML, MLM and MLR give the same (ML) estimates on the same rows; they differ in SEs and in the
+    scaled chi-square (MLM: Satorra-Bentler; MLR: Yuan-Bentler, lavaan's Mplus form).
     With bootstrap = B > 0 the CIs in the table are bootstrap percentile CIs (see bootstrap.py);
-    `progress` (True, or a label such as the output folder) prints its progress.
+    `progress` (True, or a label such as the output folder) prints its progress; `stream` names the
+    bootstrap's seed stream (bootstrap.py).
     An inadmissible or non-converged solution is diagnosed (measures['diagnosis']) and not
     bootstrapped: it is not a basis for findings. `source`: the data file, named in messages.
     """
+    auto = "auto" in (str(estimator).lower(), str(missing).lower())
     if model is None:
-        check_data(description, data, data_file=source)
+        check_data(description, data, data_file=source, missing="fiml" if auto else missing)
         model = Model(description, data)
-    X = complete_cases(data, model.observed)
-    warnings = check_size(len(model.start), model.p, len(X), data_file=source)
-    S = sample_cov(X.to_numpy(float))
-    fit = model.fit(S)
-    table = parameter_table(model, fit, len(X))
-    measures = fit_measures(model, fit, S, len(X))
+    choice = choose(data, model.observed, estimator, missing, [model.inner[i] for i in model.exo])
+    estimator, missing = options(choice.estimator, choice.missing)
+    fiml = missing == "fiml"
+    if fiml:
+        _refuse_fiml(model, estimator)
+        X = used_rows(data, model.observed)
+    else:
+        X = complete_cases(data, model.observed)
+    n = len(X)
+    warnings = check_size(len(model.start), model.p, n, data_file=source, fiml=fiml)
+    Xa = X.to_numpy(float)
+    F = None
+    if fiml:
+        fit, F, vcov, measures = _fit_fiml(model, Xa, estimator)
+    else:
+        fit, vcov, measures = _fit_complete(model, Xa, estimator)
+    if vcov is not None and np.isnan(vcov).all() and fit.converged:
+        warnings.append(f"The {estimator} standard errors and scaled chi-square could not be computed (a singular "
+                        "information matrix: the model is not identified at this solution); they are left empty.")
+    table = parameter_table(model, fit, n, vcov)
+    measures.update(estimator=estimator, missing=missing,
+                    choice=choice.record())
     findings = diagnose(model, fit, table)
     diagnosis = [f["text"] for f in findings if f["inadmissible"]]
     warnings += [f["text"] for f in findings if not f["inadmissible"]]
     admissible = fit.converged and not diagnosis
     if not admissible:     # not a basis for findings: no significance or confidence intervals
         table[["z", "pvalue", "ci_lower", "ci_upper"]] = np.nan
-    dropped = len(data) - len(X)
-    notes = [f"{dropped} row(s) with missing values in model variables were left out (listwise)."] \
-        if dropped else []
-    if model.auto_covariances:
-        notes.append("As lavaan does, the residuals of the outcomes that predict nothing covary freely although "
-                     f"the model does not write it: {'; '.join(model.auto_covariances)} (write `A ~~ 0*B` to fix "
-                     "one at zero).")
-    if model.defined:
-        notes.append(f"{len(model.defined)} `:=` definition(s) were not evaluated; indirect and total "
-                     "effects are listed as ind_*/tot_* rows instead.")
+    notes = _notes(model, data, X, F)
     boot, draws = None, None
     if bootstrap:
         from .. import bootstrap as bs
 
         if admissible:
-            draws = bs.run(model, X.to_numpy(float), fit, Layout.of(model, fit.x), bootstrap, seed,
-                           jobs=jobs, progress=progress, extra=extra)
+            draws = bs.run(model, Xa, fit, Layout.of(model, fit.x), bootstrap, seed,
+                           jobs=jobs, progress=progress, extra=extra, fiml=fiml, stream=stream)
             ci = bs.percentile_table(draws).iloc[table.attrs["layout_order"]].reset_index(drop=True)
             measures["bootstrap"] = bs.summary(draws, bootstrap)
         else:
@@ -90,11 +137,77 @@ def estimate(description: str, data: pd.DataFrame, *, bootstrap: int = 0, seed: 
         elif b.get("not_converged") or b.get("inadmissible"):
             notes.append(f"bootstrap: {b['not_converged']} of {bootstrap} draws did not converge and "
                          f"{b['inadmissible']} were inadmissible.")
+    ci_text = CI_TEXT.get((estimator, missing), CI_TEXT[estimator])
     measures.update(converged=fit.converged, admissible=admissible, diagnosis=diagnosis, warnings=warnings,
                     notes=notes, iterations=fit.iterations, max_gradient=fit.grad_norm,
-                    ci="bootstrap percentile" if bootstrap and admissible else "normal theory (expected information)")
+                    ci="bootstrap percentile" if bootstrap and admissible else ci_text)
     if draws is not None and draws.stopped_early:
         measures["ci"] = "withheld (bootstrap stopped early)"
     extra_draws = draws.extra if draws is not None and not draws.stopped_early else None
-    return Result(model=model, n=len(X), fit=fit, estimates=table, measures=measures, bootstrap=boot, data=X,
-                  extra_draws=extra_draws)
+    return Result(model=model, n=n, fit=fit, estimates=table, measures=measures, bootstrap=boot, data=X,
+                  extra_draws=extra_draws, vcov=vcov)
+
+
+def _fit_complete(model: Model, X: np.ndarray, estimator: str):
+    """ML on the sample covariance; MLM/MLR add their SEs and scaled chi-squares."""
+    from . import robust
+
+    S = sample_cov(X)
+    fit = model.fit(S)
+    n = len(X)
+    measures = fit_measures(model, fit, S, n)
+    vcov, c, c_b = None, None, None          # ML: the table's default, inverse expected information
+    if estimator != "ML" and fit.converged:
+        try:
+            r = (robust.mlm if estimator == "MLM" else robust.mlr)(model, fit.x, X, S, measures["df"],
+                                                                     measures["baseline_df"])
+            vcov, c, c_b = r.vcov, r.scaling, r.scaling_baseline
+        except np.linalg.LinAlgError:
+            pass
+    measures.update(robust_measures(measures, c, c_b) if c is not None else dict.fromkeys(ROBUST_KEYS))
+    if estimator != "ML" and vcov is None:   # not converged: no robust SEs
+        vcov = np.full((len(fit.x), len(fit.x)), np.nan)
+    return fit, vcov, measures
+
+
+def _fit_fiml(model: Model, X: np.ndarray, estimator: str):
+    from . import robust
+    from .fiml import FIML
+
+    pats = Patterns(X)
+    mu1, sigma1, _ = pats.em()
+    F = FIML(model, pats, (mu1, sigma1))
+    fit = F.fit()
+    n = len(X)
+    measures = fiml_measures(model, F, fit, n)
+    q = len(fit.x)
+    vcov, c, c_b, corrected = np.full((q, q), np.nan), None, None, None
+    if fit.converged:
+        try:
+            r = robust.fiml(F, fit.x, n, measures["df"], measures["baseline_df"], estimator)
+            vcov, c, c_b, corrected = r.vcov, r.scaling, r.scaling_baseline, r.fiml
+        except np.linalg.LinAlgError:
+            pass
+    measures.update(robust_measures(measures, c, c_b, corrected))
+    return fit, F, vcov, measures
+
+
+def _notes(model: Model, data: pd.DataFrame, X: pd.DataFrame, F) -> list[str]:
+    dropped = len(data) - len(X)
+    notes = []
+    if F is not None:
+        incomplete = int(X.isna().any(axis=1).sum())
+        notes.append(f"FIML: {len(X)} rows, {incomplete} of them incomplete ({len(F.pats.masks)} missingness "
+                     "patterns); intercepts are estimated (lavaan's missing = \"ml\").")
+        if dropped:
+            notes.append(f"{dropped} row(s) with no model variable answered were left out.")
+    elif dropped:
+        notes.append(f"{dropped} row(s) with missing values in model variables were left out (listwise).")
+    if model.auto_covariances:
+        notes.append("As lavaan does, the residuals of the outcomes that predict nothing covary freely although "
+                     f"the model does not write it: {'; '.join(model.auto_covariances)} (write `A ~~ 0*B` to fix "
+                     "one at zero).")
+    if model.defined:
+        notes.append(f"{len(model.defined)} `:=` definition(s) were not evaluated; indirect and total "
+                     "effects are listed as ind_*/tot_* rows instead.")
+    return notes

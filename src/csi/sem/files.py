@@ -7,8 +7,14 @@ import pandas as pd
 
 from .estimate import Result
 
-FIT_KEYS = ["converged", "admissible", "diagnosis", "npar", "chisq", "df", "pvalue", "cfi", "tli", "rmsea",
-            "rmsea_ci_lower", "rmsea_ci_upper", "srmr", "gfi", "aic", "bic", "loglik", "n", "iterations",
+# fit.json, in this order; lavaan's fitMeasures names with '.' -> '_'. The scaled measures
+# (chisq_scaled, chisq_scaling_factor, pvalue_scaled, cfi_scaled, tli_scaled, rmsea_scaled) are
+# null for estimator ML; the robust ones (cfi_robust, tli_robust, rmsea_robust) are null for ML
+# with listwise deletion (with FIML lavaan gives them for ML too). Null also where lavaan has NA.
+FIT_KEYS = ["converged", "admissible", "diagnosis", "estimator", "missing", "choice", "npar", "chisq", "df", "pvalue",
+            "chisq_scaled", "chisq_scaling_factor", "pvalue_scaled", "cfi", "tli", "rmsea", "rmsea_ci_lower",
+            "rmsea_ci_upper", "cfi_scaled", "tli_scaled", "rmsea_scaled", "cfi_robust", "tli_robust",
+            "rmsea_robust", "srmr", "gfi", "aic", "bic", "loglik", "unrestricted_loglik", "n", "iterations",
             "max_gradient", "warnings", "notes", "ci"]
 EST_COLUMNS = ["lhs", "op", "rhs", "est", "se", "z", "pvalue", "std_all", "ci_lower", "ci_upper"]
 
@@ -29,7 +35,12 @@ def read_data(path) -> pd.DataFrame:
 
 
 def write_result(result: Result, out_dir) -> None:
-    """DIR/estimates.csv and DIR/fit.json (+ DIR/bootstrap.csv), all-or-nothing."""
+    """DIR/estimates.csv and DIR/fit.json (+ DIR/bootstrap.csv), all-or-nothing.
+
+    fit.json has the FIT_KEYS: with estimator ML the scaled keys (chisq_scaled ... rmsea_scaled) are
+    null, and with ML and listwise deletion the robust ones (cfi_robust, tli_robust, rmsea_robust)
+    too; any measure lavaan gives as NA is null. estimates.csv's se, z, pvalue and CIs are the
+    estimator's (MLM/MLR: robust); with FIML it has intercept rows (op "~1")."""
     import json
     from pathlib import Path
 

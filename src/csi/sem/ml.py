@@ -8,7 +8,9 @@ jumping into other basins or to the edge of the positive-definite region, which 
 with step halving did on hard ECSI-type models (near-collinear constructs, Heywood cases, weak
 items: see scripts/make_optimizer_cases.py and tests/test_optimizer.py); the Newton phase
 removes the slow linear convergence of scoring in misfitting models. If a run does not
-converge, fit tries the next of a few routes (other starts, other paths: ROUTES).
+converge, fit tries the next of a few routes (other starts, other paths: ROUTES). The
+trust-region loop (trust_region) and the BFGS refit (bfgs_from) take the objective as functions,
+so FIML (fiml.py) runs the same ones on its own F.
 
 Converged means an optimum: max |gradient| < GRAD_TOL and a Newton decrement g' H^-1 g below
 DECREMENT_TOL, which a point on a ridge where F still falls (collinear constructs whose paths
@@ -86,16 +88,21 @@ class MaximumLikelihood:
         VS = V @ S
         f = 2 * np.log(np.diag(chol)).sum() + np.trace(VS) - logdet_s - self.p
         W = V - VS @ V                       # V (Sigma - S) V
+        return f, self.chain(W, pt, len(x))
+
+    def chain(self, W, pt, q):
+        """d tr(W Sigma(theta)) / d theta for a fixed symmetric W (the chain rule of F through Sigma:
+        dF = tr(W dSigma)), from the parts of implied()."""
         A, R = pt["A"], pt["M"] @ pt["L"].T
         grads = (2 * A.T @ W @ R.T,          # dF/dB
                  2 * W @ R.T,                # dF/dLambda = 2 W Lambda M
                  A.T @ W @ A,                # dF/dPsi (entries of both triangles listed)
                  W)                          # dF/dTheta
-        g = np.zeros(len(x))
+        g = np.zeros(q)
         for G, (r, cc, i) in zip(grads, self._flat):
             if len(i):
-                g += np.bincount(i, weights=G[r, cc], minlength=len(x))
-        return f, g
+                g += np.bincount(i, weights=G[r, cc], minlength=q)
+        return g
 
     def hessian(self, x, S, logdet_s):
         """Observed Hessian of F_ML: central differences of the analytic gradient (None where
@@ -117,32 +124,7 @@ class MaximumLikelihood:
         """BFGS from a nearby optimum, starting from its inverse information: a bootstrap refit."""
         self.fix_x(S)
         logdet_s = np.linalg.slogdet(S)[1]
-        x = np.asarray(x0, float).copy()
-        f, g = self.obj_grad(x, S, logdet_s)
-        if g is None:
-            return x, False, 0
-        Hi = h_inv.copy()
-        for it in range(1, max_iter + 1):
-            if np.max(np.abs(g)) < tol:
-                return x, True, it - 1
-            step = -Hi @ g
-            t = 1.0
-            while t > 1e-10:
-                xn = x + t * step
-                fn, gn = self.obj_grad(xn, S, logdet_s)
-                if gn is not None and fn <= f + 1e-4 * t * (g @ step):
-                    break
-                t /= 2
-            else:
-                return x, False, it
-            sv, yv = xn - x, gn - g
-            sy = sv @ yv
-            if sy > 1e-12:
-                rho = 1.0 / sy
-                Hy = Hi @ yv
-                Hi += (rho * rho * (yv @ Hy) + rho) * np.outer(sv, sv) - rho * (np.outer(Hy, sv) + np.outer(sv, Hy))
-            x, f, g = xn, fn, gn
-        return x, bool(np.max(np.abs(g)) < tol), max_iter
+        return bfgs_from(lambda v: self.obj_grad(v, S, logdet_s), x0, h_inv, tol, max_iter)
 
     def fit(self, S, start=None, max_iter=500) -> Fit:
         """Minimize F_ML along the ROUTES in turn (from `start` alone if given), stopping at
@@ -182,59 +164,10 @@ class MaximumLikelihood:
         return x, 0
 
     def _scoring(self, x, S, logdet_s, max_iter, tol=GRAD_TOL * 1e-2, scale="fisher") -> Fit:
-        """Trust-region Fisher scoring, switching to Newton steps (observed Hessian) when slow.
-
-        The trust region is ||D s|| <= delta with D the square roots of the information's
-        diagonal (largest seen so far; scale="fisher") or the identity (scale="unit")."""
+        """Trust-region Fisher scoring on F_ML, Newton steps when slow (see trust_region)."""
         self.fix_x(S)
-        x = np.asarray(x, float).copy()
-        f = self.objective(x, S, logdet_s)
-        q = len(x)
-        if not np.isfinite(f):
-            return Fit(x, f, False, 0, np.inf, np.full((q, q), np.nan), np.inf)
-        g, H = self.score(x, S)
-        fisher = scale == "fisher"
-        D = np.sqrt(np.maximum(np.diag(H), 1e-12)) if fisher else np.ones(q)
-        delta = TR_START * max(np.linalg.norm(D * x), 1.0)
-        newton, hist, it = 0, [], 0
-        while it < max_iter:
-            gmax = np.max(np.abs(g))
-            if gmax < tol and _decrement(g, H) < DECREMENT_TOL:
-                break
-            hist.append(gmax)
-            k = len(hist)
-            if not newton and k > NEWTON_AFTER and (hist[-1] > 0.1 * hist[-6] or k > 2 * NEWTON_AFTER):
-                newton = k
-            if newton and k - newton >= NEWTON_MAX:
-                break                     # Newton steps that do not converge: a ridge
-            model_h = self.hessian(x, S, logdet_s) if newton else None
-            if model_h is None:
-                model_h = H
-            it += 1
-            s, pred, on_boundary = _trust_step(g, model_h, D, delta)
-            xn = x + s
-            fn = self.objective(xn, S, logdet_s)
-            ared = f - fn if np.isfinite(fn) else -np.inf
-            noise = 1e-13 * (abs(f) + self.p)          # rounding error of F: below it rho is noise
-            if pred < noise:
-                rho = 1.0 if ared >= -noise else -np.inf
-            else:
-                rho = ared / pred
-            size = np.linalg.norm(D * s)
-            if rho < 0.25:
-                delta = 0.25 * min(size, delta)
-            elif rho > 0.75 and on_boundary:
-                delta = 2 * delta
-            if rho > 1e-4:
-                x, f = xn, fn
-                g, H = self.score(x, S)
-                if fisher:
-                    D = np.maximum(D, np.sqrt(np.maximum(np.diag(H), 1e-12)))
-            elif delta < 1e-12 * max(np.linalg.norm(D * x), 1.0):
-                break                     # no step of any size decreases F: stalled
-        g, H = self.score(x, S)
-        gnorm, dec = float(np.max(np.abs(g))), _decrement(g, H)
-        return Fit(x, float(f), bool(gnorm < GRAD_TOL and dec < DECREMENT_TOL), it, gnorm, H, dec)
+        return trust_region(x, lambda v: self.objective(v, S, logdet_s), lambda v: self.score(v, S),
+                            lambda v: self.hessian(v, S, logdet_s), self.p, max_iter, tol, scale)
 
     def _linesearch_scoring(self, x, S, logdet_s, max_iter=500):
         """Plain Fisher scoring with step halving (the former fit): another path to an optimum."""
@@ -347,6 +280,94 @@ class MaximumLikelihood:
                 order.append(self.locations.index(sorted(locs)))
             self._semopy_perm = np.array(order, int)
         return self._semopy_perm
+
+
+def trust_region(x, objective, score, hessian, size_f, max_iter, tol=GRAD_TOL * 1e-2, scale="fisher") -> Fit:
+    """Trust-region Fisher scoring, switching to Newton steps (observed Hessian) when slow.
+
+    objective(x) -> F; score(x) -> (gradient, expected Hessian); hessian(x) -> observed Hessian
+    or None; size_f: the size of F's terms (its rounding error is 1e-13 (|F| + size_f)).
+    The trust region is ||D s|| <= delta with D the square roots of the information's
+    diagonal (largest seen so far; scale="fisher") or the identity (scale="unit")."""
+    x = np.asarray(x, float).copy()
+    f = objective(x)
+    q = len(x)
+    if not np.isfinite(f):
+        return Fit(x, f, False, 0, np.inf, np.full((q, q), np.nan), np.inf)
+    g, H = score(x)
+    fisher = scale == "fisher"
+    D = np.sqrt(np.maximum(np.diag(H), 1e-12)) if fisher else np.ones(q)
+    delta = TR_START * max(np.linalg.norm(D * x), 1.0)
+    newton, hist, it = 0, [], 0
+    while it < max_iter:
+        gmax = np.max(np.abs(g))
+        if gmax < tol and _decrement(g, H) < DECREMENT_TOL:
+            break
+        hist.append(gmax)
+        k = len(hist)
+        if not newton and k > NEWTON_AFTER and (hist[-1] > 0.1 * hist[-6] or k > 2 * NEWTON_AFTER):
+            newton = k
+        if newton and k - newton >= NEWTON_MAX:
+            break                     # Newton steps that do not converge: a ridge
+        model_h = hessian(x) if newton else None
+        if model_h is None:
+            model_h = H
+        it += 1
+        s, pred, on_boundary = _trust_step(g, model_h, D, delta)
+        xn = x + s
+        fn = objective(xn)
+        ared = f - fn if np.isfinite(fn) else -np.inf
+        noise = 1e-13 * (abs(f) + size_f)          # rounding error of F: below it rho is noise
+        if pred < noise:
+            rho = 1.0 if ared >= -noise else -np.inf
+        else:
+            rho = ared / pred
+        size = np.linalg.norm(D * s)
+        if rho < 0.25:
+            delta = 0.25 * min(size, delta)
+        elif rho > 0.75 and on_boundary:
+            delta = 2 * delta
+        if rho > 1e-4:
+            x, f = xn, fn
+            g, H = score(x)
+            if fisher:
+                D = np.maximum(D, np.sqrt(np.maximum(np.diag(H), 1e-12)))
+        elif delta < 1e-12 * max(np.linalg.norm(D * x), 1.0):
+            break                     # no step of any size decreases F: stalled
+    g, H = score(x)
+    gnorm, dec = float(np.max(np.abs(g))), _decrement(g, H)
+    return Fit(x, float(f), bool(gnorm < GRAD_TOL and dec < DECREMENT_TOL), it, gnorm, H, dec)
+
+
+def bfgs_from(fg, x0, h_inv, tol=GRAD_TOL, max_iter=100) -> tuple[np.ndarray, bool, int]:
+    """BFGS on fg(x) -> (F, gradient or None) from x0 with inverse Hessian h_inv (Armijo halving):
+    (x, converged, iterations). A refit from a nearby optimum takes a few steps."""
+    x = np.asarray(x0, float).copy()
+    f, g = fg(x)
+    if g is None:
+        return x, False, 0
+    Hi = h_inv.copy()
+    for it in range(1, max_iter + 1):
+        if np.max(np.abs(g)) < tol:
+            return x, True, it - 1
+        step = -Hi @ g
+        t = 1.0
+        while t > 1e-10:
+            xn = x + t * step
+            fn, gn = fg(xn)
+            if gn is not None and fn <= f + 1e-4 * t * (g @ step):
+                break
+            t /= 2
+        else:
+            return x, False, it
+        sv, yv = xn - x, gn - g
+        sy = sv @ yv
+        if sy > 1e-12:
+            rho = 1.0 / sy
+            Hy = Hi @ yv
+            Hi += (rho * rho * (yv @ Hy) + rho) * np.outer(sv, sv) - rho * (np.outer(Hy, sv) + np.outer(sv, Hy))
+        x, f, g = xn, fn, gn
+    return x, bool(np.max(np.abs(g)) < tol), max_iter
 
 
 def _decrement(g, H) -> float:

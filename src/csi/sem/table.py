@@ -11,6 +11,8 @@ from scipy import stats
 from .ml import Fit
 from .model import Model
 
+MEAN, LATENT_MEAN = 4, 5       # "matrix" codes of intercept rows (after B, Lambda, Psi, Theta)
+
 
 def _rows(model: Model, x: np.ndarray):
     """(lhs, op, rhs, matrix, i, j, param index or None, value) for every reported parameter."""
@@ -50,7 +52,32 @@ def _rows(model: Model, x: np.ndarray):
                 seen.add((min(i, j), max(i, j)))
                 a, b = sorted((i, j), key=lambda v: model.order.get(names[v], 10**6))
                 rows.append((names[a], "~~", names[b], k, a, b, None, mats[k][a, b]))
+    if len(x) > len(model.start):   # a mean structure (FIML): intercepts, latent means fixed at 0
+        nu = intercepts(model, x)
+        rows += [(v, "~1", "", MEAN, i, i, None, nu[i]) for i, v in enumerate(obs)]
+        rows += [(v, "~1", "", LATENT_MEAN, j, j, None, 0.0) for j, v in enumerate(inner) if v in model.latent]
     return rows
+
+
+def intercepts(model: Model, x: np.ndarray, C: np.ndarray | None = None) -> np.ndarray:
+    """lavaan's intercepts from the model-implied means mu = x[q:] (FIML's parameters): mu =
+    nu + Lambda C alpha, alpha nonzero only for observed variables of the structural part (their
+    intercept is alpha, their nu 0; latent means are 0). Returns, per observed variable, nu or alpha."""
+    q = len(model.start)
+    mu = np.asarray(x[q:], float)
+    inner = [i for i, v in enumerate(model.inner) if v in model.observed]
+    if not inner:
+        return mu.copy()
+    mats = model.matrices(x)
+    if C is None:
+        C = np.linalg.inv(np.eye(model.m) - mats[0])
+    obs = [model.observed.index(model.inner[i]) for i in inner]
+    A = mats[1] @ C
+    alpha = np.zeros(model.m)
+    alpha[inner] = np.linalg.solve(A[np.ix_(obs, inner)], mu[obs])
+    out = mu - A @ alpha
+    out[obs] = alpha[inner]
+    return out
 
 
 def _mask(free, k, shape):
@@ -134,7 +161,13 @@ def point_values(model: Model, x: np.ndarray, layout: Layout) -> tuple[np.ndarra
     with np.errstate(invalid="ignore", divide="ignore"):
         sd_inner, sd_obs = np.sqrt(var_inner), np.sqrt(var_obs)
         est, std = [], []
+        nu = intercepts(model, x, C) if len(x) > len(model.start) else None
         for lhs, op, rhs, k, i, j, pi in layout.rows:
+            if k >= MEAN:    # intercepts: std.all divides by the observed variable's SD
+                e = nu[i] if k == MEAN else 0.0
+                est.append(e)
+                std.append(e / sd_obs[i] if k == MEAN else 0.0)
+                continue
             e = mats[k][i, j]
             if op == "=~" or k == 1:   # loadings, and regressions of observed outcomes (Lambda)
                 s = e * sd_inner[j] / sd_obs[i]
@@ -157,22 +190,29 @@ def point_values(model: Model, x: np.ndarray, layout: Layout) -> tuple[np.ndarra
     return np.array(est), np.array(std)
 
 
-def parameter_table(model: Model, fit: Fit, n: int) -> pd.DataFrame:
+def parameter_table(model: Model, fit: Fit, n: int, vcov: np.ndarray | None = None) -> pd.DataFrame:
+    """est, se, z, p, std_all and CIs; se from vcov (the estimator's covariance matrix of the free
+    parameters; default: the inverse expected information of ML)."""
     x = fit.x
     layout = Layout.of(model, x)
     est, std = point_values(model, x, layout)
-    vcov = np.linalg.pinv(fit.information / 2) / n
+    if vcov is None:
+        vcov = np.linalg.pinv(fit.information / 2) / n
     se_free = np.sqrt(np.clip(np.diag(vcov), 0, None))
-    se = [se_free[pi] if pi is not None else 0.0 for *_, pi in layout.rows]
-    if layout.effects:  # delta method, as lavaan does for defined parameters
-        k = len(layout.rows)
-        J = _jacobian(lambda v: point_values(model, v, layout)[0][k:], x)
-        se += list(np.sqrt(np.clip(np.einsum("ik,kl,il->i", J, vcov, J), 0, None)))
+    se = np.array([se_free[pi] if pi is not None else 0.0 for *_, pi in layout.rows] + [0.0] * len(layout.effects))
+    # delta method, as lavaan does for defined parameters: effects, and intercepts (FIML's
+    # parameters are the implied means; lavaan's intercepts are functions of them)
+    derived = [r for r, row in enumerate(layout.rows) if row[3] == MEAN] + \
+        list(range(len(layout.rows), len(layout.rows) + len(layout.effects)))
+    if derived:
+        J = _jacobian(lambda v: point_values(model, v, layout)[0][derived], x)
+        se[derived] = np.sqrt(np.clip(np.einsum("ik,kl,il->i", J, vcov, J), 0, None))
     names = [r[:3] for r in layout.rows] + [(e[0], ":=", e[1]) for e in layout.effects]
     t = pd.DataFrame(names, columns=["lhs", "op", "rhs"])
     t["est"], t["se"], t["std_all"] = est, np.array(se, float), std
-    rank = {"=~": 0, "~": 1, "~~": 2, ":=": 3}
-    key = [(rank[o], model.order.get(l, 10**6), o != "~~" or l != r, model.order.get(r, 10**6), i)
+    rank = {"=~": 0, "~": 1, "~~": 2, "~1": 3, ":=": 4}
+    key = [(rank[o] + (0.5 if o == "~1" and l in model.latent else 0),      # latent means last, as lavaan
+            model.order.get(l, 10**6), o != "~~" or l != r, model.order.get(r, 10**6), i)
            for i, (l, o, r) in enumerate(names)]
     order = [k[-1] for k in sorted(key)]
     t = t.iloc[order].reset_index(drop=True)
