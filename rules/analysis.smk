@@ -78,11 +78,15 @@ rule invariance_type:
         codebook=codebook,
     output:
         invariance=shown("results/{district}/model/invariance_respondent_type/invariance.csv", "invariance", "Model"),
+        latent_means="results/{district}/model/invariance_respondent_type/latent_means.csv",
+        score_tests="results/{district}/model/invariance_respondent_type/invariance_score_tests.csv",
     params:
         out=folder_of("invariance"),
+        estimator=lambda w: district(w).get("estimator", config["estimator"]),
     log:
         "results/{district}/logs/invariance_type.log",
     conda:
         "../environment.yml"
     shell:
-        "csi --log {log} invariance {input.model:q} {input.data} --cfa --codebook {input.codebook:q} --out {params.out}"
+        "csi --log {log} invariance {input.model:q} {input.data} --cfa --codebook {input.codebook:q}"
+        " --estimator {params.estimator} --out {params.out}"

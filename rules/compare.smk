@@ -18,7 +18,9 @@ rule compare:
         criterion="results/comparison/tables/criterion.csv",
         summary=shown("results/comparison/tables/criterion_summary.csv", "criterion_summary", "Tables", "comparison"),
         invariance=shown("results/comparison/tables/invariance_districts.csv", "invariance_districts", "Tables", "comparison"),
+        latent_means="results/comparison/tables/latent_means_districts.csv",
     params:
+        estimator=config["estimator"],
         districts=" ".join(f"--district {d} results/{d}" for d in COMPARED),
         titles=" ".join(f"--title {d} {shlex.quote(district_title(d))}" for d in COMPARED),
         criterion=config["comparison"]["criterion"],
@@ -29,7 +31,7 @@ rule compare:
         "../environment.yml"
     shell:
         "csi --log {log} compare --model {input.model:q} --codebook {input.codebook:q} {params.districts}"
-        " {params.titles} --criterion {params.criterion} --out {params.out}"
+        " {params.titles} --criterion {params.criterion} --estimator {params.estimator} --out {params.out}"
 
 
 rule notebook_districts:

@@ -222,6 +222,12 @@ def test_reports_build_and_their_key_numbers_are_the_results(run):
         assert f" index is {index:.1f}" in text
         # the estimator's CFI (robust where it has one), and the estimator with the reason it was chosen
         assert f"CFI = {methods.value(fit, 'cfi'):.3f}" in text
+        # the rating stream's section (report_evaluations), after the results, where `evaluations:` names one
+        named = bool(CONFIG["districts"][d].get("evaluations"))
+        assert ("= Service-evaluation stream" in text) == named
+        if named:
+            assert text.index("= Results") < text.index("= Service-evaluation stream") < text.index("= Limitations")
+            assert "evaluations/tables/rates_month.csv" in text and "figures/evaluations_trend.png" in text
         assert f"Estimation: {methods.short_name(fit)}" in text
         if fit["choice"]["estimator_rule"] == "nonnormal":
             assert f"kurtosis z = {fit['choice']['mardia']['kurtosis_z']:.1f}" in text
@@ -259,6 +265,7 @@ def test_published_cross_tabs_suppress_small_cells(run, tmp_path):
     proj, _ = run
     res = tmp_path / "results/chengdu_a"
     shutil.copytree(proj / "results/chengdu_a", res)
+    shutil.rmtree(res / "evaluations")      # the survey's cross-tabs only (the stream's cells: test_report)
     prof = pd.read_csv(res / "tables/profile.csv")
     prof.loc[len(prof)] = ["gender", "Gender", "other", "其他", 3, 0.0031]
     prof.to_csv(res / "tables/profile.csv", index=False)

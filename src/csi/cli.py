@@ -203,11 +203,18 @@ def _invariance(a) -> None:
                        hint=f"choose one of: {', '.join(map(str, data.columns[:40]))}.")
     sem.check_data(text, data, a.model, a.data)
     sem.check_groups(data, a.group, a.data)
-    table = invariance.invariance(text, data, a.group)
-    io.write_tables(a.out, {"invariance.csv": table})
+    if a.estimator == "AUTO":       # complete cases (multigroup FIML is not supported): ML or MLR
+        a.estimator = sem.choose(data, sem.observed_variables(text), "auto", "listwise").estimator
+    result = invariance.analyse(text, data, a.group, a.estimator, partial=not a.no_partial)
+    table = result.table
+    io.write_tables(a.out, {"invariance.csv": table, "latent_means.csv": result.latent_means,
+                            "invariance_score_tests.csv": result.score_tests})
+    robust = a.estimator.upper() != "ML"
     for r in table.itertuples():
-        print(f"{r.model:10s} chisq {r.chisq:9.3f} df {r.df:4d} CFI {r.cfi:.3f} RMSEA {r.rmsea:.3f} "
-              f"SRMR {r.srmr:.3f}  {r.verdict}", file=sys.stderr)
+        fit = (f"scaled chisq {r.chisq_scaled:9.3f} df {r.df:4d} robust CFI {r.cfi_robust:.3f} "
+               f"RMSEA {r.rmsea_robust:.3f}") if robust else \
+            f"chisq {r.chisq:9.3f} df {r.df:4d} CFI {r.cfi:.3f} RMSEA {r.rmsea:.3f}"
+        print(f"{r.model:16s} {fit} SRMR {r.srmr:.3f}  {r.verdict}", file=sys.stderr)
 
 
 def _compare(a) -> None:
@@ -217,11 +224,12 @@ def _compare(a) -> None:
     districts = {name: Path(folder) for name, folder in a.district}
     names = dict(a.title or [])
     drivers = {k for k, v in codebook.load(a.codebook).constructs.items() if v.get("kind") == "driver"}
-    lg, crit, inv = compare.run(text, districts, names, a.criterion, drivers)
+    lg, crit, inv, means = compare.run(text, districts, names, a.criterion, drivers, a.estimator)
     lg, ranks, diffs = compare.rank_uncertainty(districts, lg)
     io.write_tables(a.out, {"league.csv": lg, "league_ranks.csv": ranks, "league_differences.csv": diffs,
                             "criterion.csv": crit,
-                            "criterion_summary.csv": compare.summary(crit), "invariance_districts.csv": inv})
+                            "criterion_summary.csv": compare.summary(crit), "invariance_districts.csv": inv,
+                            "latent_means_districts.csv": means})
     print(f"compared {len(districts)} districts: {lg['note'].iloc[0]}", file=sys.stderr)
 
 
@@ -487,7 +495,14 @@ def parser() -> argparse.ArgumentParser:
     v2.add_argument("--group", help="grouping column (default: the codebook's respondent_type column)")
     v2.add_argument("--codebook")
     v2.add_argument("--cfa", action="store_true", help="test the measurement model (the =~ part) only")
-    v2.add_argument("--out", required=True, help="output folder: invariance.csv")
+    v2.add_argument("--estimator", default="ML", type=str.upper, choices=["ML", "MLR", "MLM", "AUTO"],
+                    help="ML, or robust MLR / MLM: scaled chi-square, Satorra-Bentler (2001) scaled "
+                         "differences, robust CFI/RMSEA and sandwich SEs (default ML); auto: MLR when "
+                         "Mardia's test rejects multivariate normality, else ML")
+    v2.add_argument("--no-partial", action="store_true",
+                    help="do not search for partial invariance where a step fails")
+    v2.add_argument("--out", required=True,
+                    help="output folder: invariance.csv, latent_means.csv, invariance_score_tests.csv")
     v2.set_defaults(func=_invariance)
 
     c2 = sub.add_parser("compare", help="league table, criterion table and invariance across districts")
@@ -497,6 +512,8 @@ def parser() -> argparse.ArgumentParser:
                     help="a district and its results folder (repeat)")
     c2.add_argument("--title", nargs=2, action="append", metavar=("NAME", "TEXT"))
     c2.add_argument("--criterion", type=float, default=0.9, help="top-box share a district should reach")
+    c2.add_argument("--estimator", default="ML", type=str.upper, choices=["ML", "MLR", "MLM", "AUTO"],
+                    help="estimator of the invariance tests across districts (as `csi invariance`)")
     c2.add_argument("--out", required=True)
     c2.set_defaults(func=_compare)
 

@@ -77,12 +77,20 @@ def criterion(districts: dict[str, Path], names: dict[str, str], level: float,
 
 
 def run(model_text: str, districts: dict[str, Path], names: dict[str, str], level: float,
-        drivers: set[str]):
+        drivers: set[str], estimator: str = "ML"):
+    """League, criterion, invariance across districts (estimator ML, MLR, MLM or auto: MLR when
+    Mardia's test rejects normality; complete cases) and the districts' latent mean differences."""
+    from . import sem
+
     data = pooled(districts)
     cfa = psychometrics.measurement_model(model_text)
-    inv = invariance.invariance(cfa, data, "district")
+    if str(estimator).upper() == "AUTO":
+        estimator = sem.choose(data, sem.observed_variables(cfa), "auto", "listwise").estimator
+    result = invariance.analyse(cfa, data, "district", estimator)
+    inv = result.table
     ok, note = comparability(inv)
-    return league(districts, names, ok, note), criterion(districts, names, level, drivers), inv
+    return (league(districts, names, ok, note), criterion(districts, names, level, drivers), inv,
+            result.latent_means)
 
 
 def summary(crit: pd.DataFrame) -> pd.DataFrame:

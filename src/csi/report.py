@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from importlib import metadata
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import cjk_fonts, compare, index, methods
+from . import cjk_fonts, compare, index, methods, report_evaluations
 from .codebook import Codebook
 from .errors import CSIError
 
@@ -106,7 +107,9 @@ COLUMNS = {
     "difference": ("Difference", "差值"),
     "model": ("Model", "模型"), "chisq": ("χ²", "χ²"), "df": ("df", "df"), "cfi": ("CFI", "CFI"),
     "rmsea": ("RMSEA", "RMSEA"), "srmr": ("SRMR", "SRMR"), "dcfi": ("ΔCFI", "ΔCFI"),
-    "drmsea": ("ΔRMSEA", "ΔRMSEA"), "district": ("District", "区县"),
+    "drmsea": ("ΔRMSEA", "ΔRMSEA"), "dp": ("p(Δχ²)", "p(Δχ²)"), "freed": ("Freed", "释放的约束"),
+    "group": ("Group", "组别"), "reference": ("Reference", "参照组"), "diff": ("Difference", "差异"),
+    "se": ("SE", "标准误"), "district": ("District", "区县"),
     "meeting": ("Indicators meeting criterion", "达标指标数"), "below": ("Below criterion", "未达标指标"),
 }
 
@@ -287,7 +290,9 @@ class Report:
     def write(self, timestamp) -> Path:
         import typst
 
-        font = '("Libertinus Serif", "Noto Serif CJK SC")' if self.lang == "zh" else '"Libertinus Serif"'
+        # Chinese text, or Chinese names in an English report (halls, services): the CJK font as fallback
+        cjk = self.lang == "zh" or re.search(r"[\u3000-\u9fff\uff00-\uffef]", "\n".join(self.parts)) is not None
+        font = '("Libertinus Serif", "Noto Serif CJK SC")' if cjk else '"Libertinus Serif"'
         head = f"""#set document(title: "{esc(self.title)}")
 #set page(paper: "a4", margin: 2.2cm, numbering: "1")
 #set text(size: 10pt, lang: "{self.lang}", font: {font})
@@ -307,7 +312,7 @@ class Report:
             for rel, text in self.files.items():
                 (stage / rel).parent.mkdir(exist_ok=True)
                 (stage / rel).write_text(text, "utf-8")
-            fonts = [str(cjk_fonts())] if self.lang == "zh" else []
+            fonts = [str(cjk_fonts())] if cjk else []
             root = os.path.commonpath([self.results.resolve(), stage.resolve()])
             source = str(stage / "report.typ")
             typst.compile(source, output=str(stage / "report.pdf"), root=root, font_paths=fonts,
@@ -339,18 +344,58 @@ class Report:
 
 
 def _invariance_table(r: Report, inv: pd.DataFrame, caption: str, source: str, name: str) -> None:
-    t = inv[["model", "chisq", "df", "cfi", "rmsea", "srmr", "delta_cfi", "delta_rmsea", "verdict"]].copy()
-    t["verdict"] = t["verdict"].map(_verdict_zh if r.lang == "zh" else lambda v: v.split(" (")[0].split(":")[0])
+    """The invariance steps; with a robust estimator the scaled χ², robust CFI/RMSEA and their
+    deltas (Satorra-Bentler 2001 scaled difference test), and the constraints a partial step freed."""
+    zh = r.lang == "zh"
+    robust = "chisq_scaled" in inv and inv["chisq_scaled"].notna().any()
+    cols = (["chisq_scaled", "df", "cfi_robust", "rmsea_robust", "srmr", "delta_cfi_robust", "delta_rmsea_robust"]
+            if robust else ["chisq", "df", "cfi", "rmsea", "srmr", "delta_cfi", "delta_rmsea"])
+    t = inv[["model", *cols, "delta_pvalue", "verdict"]].copy()
+    t["delta_pvalue"] = t["delta_pvalue"].map(lambda p: None if pd.isna(p) else "< .001" if p < .001 else f"{p:.3f}")
+    t["verdict"] = t["verdict"].map(_verdict_zh if zh else lambda v: v.split(" (")[0].split(":")[0])
+    keys = ["model", "chisq", "df", "cfi", "rmsea", "srmr", "dcfi", "drmsea", "dp", "verdict"]
+    if "freed" in inv and inv["freed"].notna().any():
+        t["freed"] = inv["freed"].fillna("")
+        keys.append("freed")
+    note = ("ΔCFI ≥ −.010 且 ΔRMSEA ≤ .015 时视为不变（Cheung & Rensvold, 2002；Chen, 2007）。" if zh else
+            "Invariance holds when ΔCFI ≥ −.010 and ΔRMSEA ≤ .015 (Cheung & Rensvold, 2002; Chen, 2007).")
+    if robust:
+        note += (" χ² 为校正 χ²，CFI、RMSEA 为稳健版本；Δχ² 检验为 Satorra–Bentler (2001) 校正差异检验。" if zh else
+                 " χ² is the scaled χ², CFI and RMSEA their robust versions; p(Δχ²) from the Satorra–Bentler "
+                 "(2001) scaled difference test.")
+    if "freed" in keys:
+        note += (" 部分不变性：依次释放得分检验统计量最大的等值约束，直至该步成立。" if zh else
+                 " Partial invariance: the equality constraint with the largest score test is freed, one at a "
+                 "time, until the step holds.")
+    r.table(t, caption, source, name, note, keys)
+
+
+def _latent_means_table(r: Report, means: pd.DataFrame, caption: str, source: str, name: str,
+                        group_name=readable) -> None:
+    """Latent mean differences (group minus the reference group) from the (partial) scalar model."""
+    zh = r.lang == "zh"
+    m = means[means["comparable"].astype(str) == "True"] if "comparable" in means else means
+    if m.empty:
+        r.add("标量不变性（含部分不变性）不成立：不比较潜变量均值。" if zh else
+              "Neither full nor partial scalar invariance holds: latent means are not compared.")
+        return
+    t = pd.DataFrame({"construct": m["factor"].map(r.label), "group": m["group"].map(group_name),
+                      "reference": m["reference"].map(group_name), "diff": m["est"], "se": m["se"],
+                      "ci": [f"[{lo:.3f}, {hi:.3f}]" for lo, hi in zip(m["ci_lower"], m["ci_upper"])],
+                      "p": m["pvalue"].map(lambda p: "< .001" if p < .001 else f"{p:.3f}")})
+    model = m["model"].iloc[0]
     r.table(t, caption, source, name,
-            "Invariance holds when ΔCFI ≥ −.010 and ΔRMSEA ≤ .015 (Cheung & Rensvold, 2002; Chen, 2007)."
-            if r.lang == "en" else "ΔCFI ≥ −.010 且 ΔRMSEA ≤ .015 时视为不变（Cheung & Rensvold, 2002；Chen, 2007）。",
-            ["model", "chisq", "df", "cfi", "rmsea", "srmr", "dcfi", "drmsea", "verdict"])
+            (f"来自{'部分' if 'partial' in model else ''}标量不变模型；参照组潜变量均值固定为 0。" if zh else
+             f"From the {model} model; the reference group's latent means are fixed at 0."),
+            ["construct", "group", "reference", "diff", "se", "ci", "p"])
 
 
 def _verdict_zh(v: str) -> str:
     if v.startswith("baseline"):
         return "基线模型"
-    kind = {"metric": "度量不变性", "scalar": "标量不变性"}.get(v.split()[0], v.split()[0])
+    partial = v.startswith("partial ")
+    step = v.split()[1 if partial else 0]
+    kind = ("部分" if partial else "") + {"metric": "度量不变性", "scalar": "标量不变性"}.get(step, step)
     if "does NOT hold" in v:
         return f"{kind}不成立"
     return f"{kind}{'仅按 ΔCFI 成立，需谨慎' if 'but not by' in v else '成立'}"
@@ -666,6 +711,13 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
     if inv is not None:
         _invariance_table(r, inv, "按受访者类型的测量不变性" if zh else "Measurement invariance by respondent type",
                           "model/invariance_respondent_type/invariance.csv", "invariance_type")
+        means_path = r.results / "model/invariance_respondent_type/latent_means.csv"
+        if means_path.exists():
+            type_labels = {v: k_ for k_, v in cb.role("respondent_type")[0].value_labels.items()}
+            _latent_means_table(r, pd.read_csv(means_path),
+                                "受访者类型间的潜变量均值差异" if zh else "Latent mean differences between respondent types",
+                                "model/invariance_respondent_type/latent_means.csv", "latent_means_type",
+                                (lambda g: type_labels.get(g, g)) if zh else readable)
     if comparison:
         comp = Path(comparison)
         league = pd.read_csv(comp / "tables/league.csv")
@@ -674,6 +726,8 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
         r.heading("league", 2)
         r.table(t, f"{'满意度指数区县比较' if zh else 'Satisfaction index by district'}",
                 "comparison/tables/league.csv", "league", esc(league["note"].iloc[0]), list(t.columns))
+
+    report_evaluations.section(r)   # the rating stream (好差评), where results/<district>/evaluations/ exists
 
     # --- limitations ---------------------------------------------------------------------------
     r.heading("limitations")
@@ -747,6 +801,11 @@ def comparison(results, out, cb: Codebook, config: dict, timestamp: int = 0) -> 
     r.heading("invariance")
     _invariance_table(r, inv, "区县间测量不变性" if zh else "Measurement invariance across districts",
                       "tables/invariance_districts.csv", "invariance_districts")
+    if (r.results / "tables/latent_means_districts.csv").exists():
+        _latent_means_table(r, r.read_csv("tables/latent_means_districts.csv"),
+                            "区县间潜变量均值差异" if zh else "Latent mean differences between districts",
+                            "tables/latent_means_districts.csv", "latent_means_districts",
+                            lambda d: names.get(d, d))
     r.heading("league")
     t = _league_table(r, s)
     r.table(t, "满意度指数区县比较" if zh else "Satisfaction index by district", "tables/league.csv",
