@@ -17,6 +17,7 @@ include: "rules/notebooks.smk"
 include: "rules/compare.smk"
 include: "rules/report.smk"
 include: "rules/evaluations.smk"
+include: "rules/library.smk"
 
 
 rule all:

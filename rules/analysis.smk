@@ -15,6 +15,9 @@ rule describe:
         profile=shown("results/{district}/tables/profile.csv", "profile", "Tables"),
     params:
         out=folder_of("top_box"),
+    resources:
+        mem_mb=1024,
+        runtime=5,
     log:
         "results/{district}/logs/describe.log",
     conda:
@@ -58,6 +61,9 @@ rule model:
         estimation=estimation,
     threads: bootstrap_workers()
     priority: 1  # the longest job of a district, and the comparison waits for all of them
+    resources:
+        mem_mb=2048,
+        runtime=30,
     log:
         "results/{district}/logs/model.log",
     conda:
@@ -83,6 +89,9 @@ rule invariance_type:
     params:
         out=folder_of("invariance"),
         estimator=lambda w: district(w).get("estimator", config["estimator"]),
+    resources:
+        mem_mb=1536,
+        runtime=15,
     log:
         "results/{district}/logs/invariance_type.log",
     conda:

@@ -64,13 +64,20 @@ def estimation(wildcards):
     return f"--estimator {d.get('estimator', config['estimator'])} --missing {d.get('missing', config['missing'])}"
 
 
+_TYPED: dict = {}
+
+
 def has_respondent_type(name):
-    """Does this district's codebook have a respondent_type column (for invariance by type)?"""
+    """Does this district's codebook have a respondent_type column (for invariance by type)? Each
+    codebook is read once (a thousand districts share a few codebooks)."""
     import yaml
 
-    text = Path(config["districts"][name]["codebook"]).read_text(encoding="utf-8")
-    book = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # C loader: ~50x faster
-    return any(c.get("role") == "respondent_type" for c in book["columns"])
+    path = config["districts"][name]["codebook"]
+    if path not in _TYPED:
+        text = Path(path).read_text(encoding="utf-8")
+        book = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # C loader: ~50x faster
+        _TYPED[path] = any(c.get("role") == "respondent_type" for c in book["columns"])
+    return _TYPED[path]
 
 
 def district_name(wildcards):
@@ -119,15 +126,16 @@ def comparison_tables(wildcards):
     return rules.compare.output.league if wildcards.district in COMPARED and len(COMPARED) > 1 else []
 
 
-def bootstrap_workers():
-    """Two workers for one district's bootstrap; one each when several districts run side by side
-    (better use of the cores than two-worker jobs in turn)."""
-    try:
-        cores = workflow.cores
-    except Exception:  # no --cores (e.g. `snakemake --report`): nothing runs
-        return 1
-    return max(1, cores // len(DISTRICTS))
+def scaled(base, per_mb):
+    """resources helper: base + per_mb x the inputs' size in MB (memory in MB, runtime in minutes),
+    for steps whose cost grows with the export (validate, clean)."""
+    return lambda wildcards, input: int(base + per_mb * input.size_mb)
 
+
+def bootstrap_workers():
+    """Worker processes of each district's bootstrap (the model rule's threads): `threads.bootstrap`
+    in the config, so the submitting side and a cluster job agree (not derived from --cores)."""
+    return config["threads"]["bootstrap"]
 
 
 def _imports():
@@ -156,9 +164,21 @@ def _imports():
 IMPORTS = _imports()
 
 
+LIBRARY_SETS = {}
+
+
 def library(*modules):
+    """A rule's library input: one stamp file holding the checksums of the csi source files the
+    given modules use (rule library_stamp), so that changing the library reruns what it affects.
+    One input per job instead of ~20 source files keeps planning fast with many districts."""
+    name = "+".join(sorted(set(modules))) or "csi"
+    LIBRARY_SETS[name] = library_files(*modules)
+    return f"results/.library/{name}.sha256"
+
+
+def library_files(*modules):
     """The csi source files the given modules use, transitively (plus the command line and, with
-    codebooks, their schema): inputs of a rule, so that changing the library reruns what it affects."""
+    codebooks, their schema)."""
     todo, seen = ["__init__", *modules], set()
     while todo:
         m = todo.pop()

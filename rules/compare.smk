@@ -1,6 +1,21 @@
 # Comparison of the districts that share a questionnaire and a model.
 
 
+rule comparison_districts:
+    # The districts to compare, one per line (a file: a thousand would not fit on a command line).
+    input:
+        "rules/templates/districts.tsv.jinja2",
+    output:
+        "results/comparison/districts.tsv",
+    params:
+        rows=[(d, f"results/{d}", district_title(d).replace("\t", " ")) for d in COMPARED],
+    localrule: True
+    log:
+        "results/comparison/logs/districts.log",   # nothing to log: a template is rendered
+    template_engine:
+        "jinja2"
+
+
 rule compare:
     priority: 1  # the comparison chain ends the run: start it as soon as its inputs exist
     input:
@@ -11,6 +26,7 @@ rule compare:
         data=expand("results/{district}/data/clean.parquet", district=COMPARED),
         model=config["districts"][COMPARED[0]].get("model", config["model"]),
         codebook=config["districts"][COMPARED[0]]["codebook"],
+        districts=rules.comparison_districts.output[0],
     output:
         league=shown("results/comparison/tables/league.csv", "league", "Tables", "comparison"),
         ranks="results/comparison/tables/league_ranks.csv",
@@ -21,17 +37,18 @@ rule compare:
         latent_means="results/comparison/tables/latent_means_districts.csv",
     params:
         estimator=config["estimator"],
-        districts=" ".join(f"--district {d} results/{d}" for d in COMPARED),
-        titles=" ".join(f"--title {d} {shlex.quote(district_title(d))}" for d in COMPARED),
         criterion=config["comparison"]["criterion"],
         out=folder_of("league"),
+    resources:
+        mem_mb=scaled(2048, 3),
+        runtime=30,
     log:
         "results/comparison/logs/compare.log",
     conda:
         "../environment.yml"
     shell:
-        "csi --log {log} compare --model {input.model:q} --codebook {input.codebook:q} {params.districts}"
-        " {params.titles} --criterion {params.criterion} --estimator {params.estimator} --out {params.out}"
+        "csi --log {log} compare --model {input.model:q} --codebook {input.codebook:q} --districts {input.districts}"
+        " --criterion {params.criterion} --estimator {params.estimator} --out {params.out}"
 
 
 rule notebook_districts:
@@ -51,6 +68,9 @@ rule notebook_districts:
         figures=lambda w, output: str(Path(output.figures[0]).parent),
         criterion=config["comparison"]["criterion"],
         target=config["districts"][COMPARED[0]].get("satisfaction", config["satisfaction"]),
+    resources:
+        mem_mb=1536,
+        runtime=10,
     log:
         "results/comparison/logs/notebook_04_districts.log",
     conda:

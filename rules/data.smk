@@ -15,6 +15,9 @@ rule validate:
         read=read_options,
         salt_file=config["privacy"]["salt_file"],
         out_of_range=config["clean"]["out_of_range"],
+    resources:
+        mem_mb=scaled(1024, 25),
+        runtime=scaled(5, 0.5),
     log:
         "results/{district}/logs/validate.log",
     conda:
@@ -41,6 +44,9 @@ rule clean:
         min_items=config["clean"]["straightlining"]["min_items"],
         any_grid="" if config["clean"]["straightlining"]["require_reversed"] else "--straightline-any",
         max_missing=config["clean"]["max_item_missing"],
+    resources:
+        mem_mb=scaled(1024, 10),
+        runtime=scaled(5, 0.2),
     log:
         "results/{district}/logs/clean.log",
     conda:

@@ -34,6 +34,9 @@ if EV_SIM:
         output:
             stream=EV_SIM["out"],
             truth=EV_SIM["truth"],
+        resources:
+            mem_mb=2048,
+            runtime=15,
         log:
             f"results/{EV_SIM['district']}/logs/evaluations_simulate.log",
         conda:
@@ -49,6 +52,9 @@ checkpoint evaluation_months:
         codebook=lambda w: EV_ENTRY[w.district]["codebook"],
     output:
         months="results/{district}/evaluations/months.json",
+    resources:
+        mem_mb=1024,
+        runtime=10,
     log:
         "results/{district}/logs/evaluations_months.log",
     conda:
@@ -110,6 +116,7 @@ rule evaluation_tables:
         min_n=config["report"]["min_cell"],
         survey_period=lambda w: district(w).get("fieldwork", ""),
     resources:
+        runtime=15,
         mem_mb=1024,
     log:
         "results/{district}/logs/evaluations_tables.log",
@@ -138,6 +145,9 @@ rule notebook_evaluations:
         title=district_name,
         tables=lambda w, input: str(Path(input.tables[0]).parent),
         figures=lambda w, output: str(Path(output.figures[0]).parent),
+    resources:
+        mem_mb=1536,
+        runtime=10,
     log:
         "results/{district}/logs/notebook_05_evaluations.log",
     conda:

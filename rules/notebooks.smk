@@ -18,6 +18,9 @@ rule notebook_sample:
         title=district_name,
         tables=lambda w, input: str(Path(input.top_box).parent),
         figures=lambda w, output: str(Path(output.figures[0]).parent),
+    resources:
+        mem_mb=1536,
+        runtime=10,
     log:
         "results/{district}/logs/notebook_01_sample.log",
     conda:
@@ -47,6 +50,9 @@ rule notebook_measurement:
         tables=lambda w, input: str(Path(input.reliability).parent),
         cfa=lambda w, input: str(Path(input.cfa_fit).parent),
         figures=lambda w, output: str(Path(output.figures[0]).parent),
+    resources:
+        mem_mb=1536,
+        runtime=10,
     log:
         "results/{district}/logs/notebook_02_measurement.log",
     conda:
@@ -75,6 +81,9 @@ rule notebook_structural:
         model=lambda w, input: str(Path(input.fit).parent),
         target=satisfaction,
         figures=lambda w, output: str(Path(output.figures[0]).parent),
+    resources:
+        mem_mb=1536,
+        runtime=10,
     log:
         "results/{district}/logs/notebook_03_structural.log",
     conda:

@@ -25,6 +25,7 @@ rule report:
         ),
         html="results/{district}/report/report.html",
         source="results/{district}/report/report.typ",
+        tables=directory("results/{district}/report/tables"),   # each table as CSV and LaTeX
     params:
         results=lambda w, input: str(Path(input.flow).parent.parent),
         out=folder_of("pdf"),
@@ -36,6 +37,9 @@ rule report:
         frame=lambda w: district(w).get("frame", ""),
         fieldwork=lambda w: district(w).get("fieldwork", ""),
         comparison=lambda w, input: f"--comparison {Path(input.league).parent.parent}" if input.league else "",
+    resources:
+        mem_mb=1024,
+        runtime=5,
     log:
         "results/{district}/logs/report.log",
     conda:
@@ -63,6 +67,7 @@ rule report_comparison:
         ),
         html="results/comparison/report/report.html",
         source="results/comparison/report/report.typ",
+        tables=directory("results/comparison/report/tables"),
     params:
         results=lambda w, input: str(Path(input.tables[0]).parent.parent),
         out=folder_of("pdf"),
@@ -71,6 +76,9 @@ rule report_comparison:
         language=config["report"]["language"],
         criterion=config["comparison"]["criterion"],
         draws=config["bootstrap"],
+    resources:
+        mem_mb=1024,
+        runtime=5,
     log:
         "results/comparison/logs/report.log",
     conda:

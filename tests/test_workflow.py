@@ -27,6 +27,43 @@ def test_dry_run_plans_every_district(tmp_path):
     assert counts["compare"] == "1" and counts["invariance_type"] == str(len(COMPARED))
 
 
+def _commands(proj, *args):
+    r = snakemake("-n", "-p", *args, cwd=proj)
+    assert r.returncode == 0, r.stderr
+    return [line for line in r.stdout.splitlines() if line.startswith("Shell command: csi")]
+
+
+def test_threads_come_from_the_config_and_the_comparison_reads_a_file(tmp_path):
+    """A cluster job and the submitting side must agree on a rule's threads: they come from the
+    config, not from --cores. The comparison's districts come from a file (any number of them)."""
+    proj = project_copy(tmp_path)
+    for cores in ("2", "8"):
+        models = [c for c in _commands(proj, "--cores", cores) if " fit " in c]
+        assert len(models) == len(DISTRICTS) and all(c.endswith("--jobs 1") for c in models)
+    (proj / "two.yaml").write_text("threads: {bootstrap: 2}\n")
+    models = [c for c in _commands(proj, "--cores", "8", "--configfile", "config/config.yaml", "two.yaml")
+              if " fit " in c]
+    assert all(c.endswith("--jobs 2") for c in models)
+    (compare,) = [c for c in _commands(proj, "--cores", "2") if " compare " in c]
+    assert "--districts results/comparison/districts.tsv" in compare and "--district " not in compare
+    assert snakemake("--cores", "1", "results/comparison/districts.tsv", cwd=proj).returncode == 0
+    rows = (proj / "results/comparison/districts.tsv").read_text("utf-8").splitlines()
+    assert rows[0] == "district\tresults\ttitle" and [r.split("\t")[0] for r in rows[1:]] == COMPARED
+
+
+def test_a_district_list_file_is_read_or_refused(tmp_path):
+    from csi import compare
+    from csi.errors import CSIError
+
+    f = tmp_path / "districts.tsv"
+    f.write_text("district\tresults\ttitle\n" + "".join(f"d{i}\tresults/d{i}\tD {i}\n" for i in range(1500)))
+    folders, titles = compare.read_district_list(f)
+    assert len(folders) == 1500 and titles["d7"] == "D 7"
+    f.write_text("district\tresults\ttitle\nd1\n")
+    with pytest.raises(CSIError, match="line 2"):
+        compare.read_district_list(f)
+
+
 def test_unknown_district_is_refused():
     r = snakemake("-n", "--config", 'analyse=["nowhere"]', cwd=ROOT)
     assert r.returncode != 0

@@ -101,6 +101,9 @@ def _fit(a) -> None:
     sem.check_data(text, data, a.model, a.data, missing="fiml" if a.missing == "auto" else a.missing)
     model = sem.Model(text, data)
     extra = spec = cb = None
+    if a.codebook and a.estimator == "WLSMV":
+        raise CSIError("CSI indices and the IPMA from a WLSMV solution are not supported yet",
+                       hint="fit with --estimator MLR (or auto) for indices, or drop --codebook.")
     if a.codebook:
         from . import codebook, index
 
@@ -108,7 +111,7 @@ def _fit(a) -> None:
         spec = index.spec(model, text, cb, target=a.target)
         extra = lambda m, x, X: index.values(m, x, index.item_means(m, x, X), spec)  # noqa: E731
     result = sem.estimate(text, data, estimator=a.estimator, missing=a.missing, bootstrap=a.bootstrap, seed=a.seed,
-                          stream=a.stream,
+                          stream=a.stream, ordered=(a.ordered if a.ordered in (None, "all") else a.ordered.split(",")),
                           jobs=a.jobs, progress=False if a.quiet else a.out, extra=extra, model=model, source=a.data)
     m = result.measures
     tables = {}
@@ -221,8 +224,15 @@ def _compare(a) -> None:
     from . import codebook, compare, io
 
     text = Path(a.model).read_text("utf-8")
-    districts = {name: Path(folder) for name, folder in a.district}
+    districts = {name: Path(folder) for name, folder in a.district or []}
     names = dict(a.title or [])
+    if a.districts:
+        listed, titles = compare.read_district_list(a.districts)
+        districts.update(listed)
+        names.update(titles)
+    if len(districts) < 2:
+        raise CSIError(f"{len(districts)} district(s) to compare: at least 2 are needed",
+                       file=a.districts, hint="list the districts (--districts FILE or --district NAME RESULTS).")
     drivers = {k for k, v in codebook.load(a.codebook).constructs.items() if v.get("kind") == "driver"}
     lg, crit, inv, means = compare.run(text, districts, names, a.criterion, drivers, a.estimator)
     lg, ranks, diffs = compare.rank_uncertainty(districts, lg)
@@ -454,10 +464,13 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("model", help="model file in lavaan syntax")
     f.add_argument("data", help="CSV or parquet with numeric columns")
     f.add_argument("--out", required=True, help="output folder")
-    f.add_argument("--estimator", choices=["ML", "MLR", "MLM", "auto"], default="ML",
+    f.add_argument("--estimator", choices=["ML", "MLR", "MLM", "WLSMV", "auto"], default="ML",
                    help="lavaan's estimator: ML; MLR (robust Huber-White SEs, Yuan-Bentler scaled chi-square); "
-                        "MLM (robust SEs, Satorra-Bentler scaled chi-square; complete data only); auto: MLR "
+                        "MLM (robust SEs, Satorra-Bentler scaled chi-square; complete data only); WLSMV "
+                        "(ordinal items: DWLS on polychoric correlations, with --ordered); auto: MLR "
                         "when Mardia's test rejects multivariate normality, else ML")
+    f.add_argument("--ordered", help="with WLSMV: 'all', or the comma-separated ordered items (all the "
+                                     "model's items, for now)")
     f.add_argument("--missing", choices=["listwise", "fiml", "auto"], default="listwise",
                    help="missing values: listwise deletion, or full-information ML (lavaan's missing = \"ml\"); "
                         "auto: FIML when some rows are incomplete")
@@ -508,8 +521,10 @@ def parser() -> argparse.ArgumentParser:
     c2 = sub.add_parser("compare", help="league table, criterion table and invariance across districts")
     c2.add_argument("--model", required=True)
     c2.add_argument("--codebook", required=True, help="codebook shared by the districts")
-    c2.add_argument("--district", nargs=2, action="append", required=True, metavar=("NAME", "RESULTS"),
-                    help="a district and its results folder (repeat)")
+    c2.add_argument("--districts", metavar="FILE",
+                    help="tab-separated file: district, results folder, title (header row; any number of lines)")
+    c2.add_argument("--district", nargs=2, action="append", metavar=("NAME", "RESULTS"),
+                    help="a district and its results folder (repeat; or --districts FILE)")
     c2.add_argument("--title", nargs=2, action="append", metavar=("NAME", "TEXT"))
     c2.add_argument("--criterion", type=float, default=0.9, help="top-box share a district should reach")
     c2.add_argument("--estimator", default="ML", type=str.upper, choices=["ML", "MLR", "MLM", "AUTO"],

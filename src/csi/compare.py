@@ -24,6 +24,30 @@ from . import index, invariance, psychometrics
 from .errors import CSIError
 
 
+DISTRICT_LIST = ["district", "results", "title"]
+
+
+def read_district_list(path) -> tuple[dict[str, Path], dict[str, str]]:
+    """The districts to compare from a tab-separated file (header district, results, title): a
+    file, not the command line, so that a thousand districts fit."""
+    import csv
+
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f, delimiter="\t"))
+    if not rows or rows[0][:2] != DISTRICT_LIST[:2]:
+        raise CSIError("the district list does not start with the header district, results, title",
+                       file=path, hint="write a tab-separated file with that header, one district per line.")
+    folders, titles = {}, {}
+    for i, row in enumerate(rows[1:], start=2):
+        if len(row) < 2 or not row[0] or not row[1]:
+            raise CSIError(f"line {i} of the district list has no district name or results folder", file=path,
+                           row=i, hint="each line: district<TAB>results folder<TAB>title.")
+        folders[row[0]] = Path(row[1])
+        if len(row) > 2 and row[2]:
+            titles[row[0]] = row[2]
+    return folders, titles
+
+
 def pooled(districts: dict[str, Path]) -> pd.DataFrame:
     frames = [pd.read_parquet(Path(folder) / "data/clean.parquet").assign(district=name)
               for name, folder in districts.items()]

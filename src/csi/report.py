@@ -385,8 +385,10 @@ def _latent_means_table(r: Report, means: pd.DataFrame, caption: str, source: st
                       "p": m["pvalue"].map(lambda p: "< .001" if p < .001 else f"{p:.3f}")})
     model = m["model"].iloc[0]
     r.table(t, caption, source, name,
-            (f"来自{'部分' if 'partial' in model else ''}标量不变模型；参照组潜变量均值固定为 0。" if zh else
-             f"From the {model} model; the reference group's latent means are fixed at 0."),
+            (f"来自{'部分' if 'partial' in model else ''}标量不变模型；参照组潜变量均值固定为 0；差异以各维度标记题项"
+             "（第一个题项）的量表单位表示。" if zh else
+             f"From the {model} model; the reference group's latent means are fixed at 0; differences are in "
+             "the scale units of each construct's marker (first) item."),
             ["construct", "group", "reference", "diff", "se", "ci", "p"])
 
 

@@ -8,6 +8,9 @@ lacks or gets wrong is done here and tested against lavaan 0.6 (tests/fixtures/l
 - sample.py         the data: complete cases, missingness patterns, EM (h1), Gamma, normal scores
 - fiml.py           full-information ML over missingness patterns (lavaan's missing = "ml")
 - robust.py         MLM / MLR: sandwich SEs, Satorra-Bentler and Yuan-Bentler scaling
+- ordinal.py        ordered items (lavaan's WLSMV, delta parameterization): thresholds, polychoric
+                    correlations, Gamma (Muthen 1984), DWLS, robust SEs, scaled-shifted chi-square,
+                    scaled and robust CFI/TLI/RMSEA
 - table.py          the parameter table (est, se, std.all), indirect and total effects
 - measures.py       fit measures (chi-square, CFI, TLI, RMSEA and its CI, SRMR, GFI, AIC, BIC),
                     under FIML too, and their scaled and robust versions

@@ -17,11 +17,12 @@ from .model import Model, sample_cov
 from .sample import Patterns, complete_cases, used_rows
 from .table import Layout, parameter_table
 
-ESTIMATORS = ("ML", "MLM", "MLR")
+ESTIMATORS = ("ML", "MLM", "MLR", "WLSMV")
 MISSING = ("listwise", "fiml")
 CI_TEXT = {"ML": "normal theory (expected information)",
            "MLM": "normal theory (robust SEs: expected information, Gamma from the data)",
            "MLR": "normal theory (robust Huber-White SEs: observed information)",
+           "WLSMV": "normal theory (robust SEs: DWLS on polychoric correlations, Gamma from the data)",
            ("ML", "fiml"): "normal theory (observed information)"}
 
 
@@ -53,6 +54,9 @@ def options(estimator: str, missing: str) -> tuple[str, str]:
                        "complete data, as in lavaan",
                        hint="use estimator MLR with missing = fiml (robust SEs and Yuan-Bentler chi-square), "
                             "or MLM with missing = listwise.")
+    if e == "WLSMV" and m != "listwise":
+        raise CSIError("estimator WLSMV with missing = fiml is not supported (lavaan's WLSMV uses listwise or "
+                       "pairwise deletion)", hint="use estimator WLSMV with missing = listwise.")
     return e, m
 
 
@@ -68,7 +72,7 @@ def _refuse_fiml(model: Model, estimator: str) -> None:
 def estimate(description: str, data: pd.DataFrame, *, estimator: str = "ML", missing: str = "listwise",
              bootstrap: int = 0, seed: int = 0, stream: str | None = None, jobs: int = 1, progress: bool = False,
              extra=None,
-             model: Model | None = None, source=None) -> Result:
+             model: Model | None = None, source=None, ordered=None) -> Result:
     """Fit a lavaan-syntax model to `data` with lavaan's estimator ("ML", "MLM", "MLR") and missing-
     data method ("listwise": complete cases; "fiml": lavaan's missing = "ml", with free intercepts);
     "auto" chooses for the data (choice.py), and measures["choice"] says why.
@@ -78,6 +82,9 @@ def estimate(description: str, data: pd.DataFrame, *, estimator: str = "ML", mis
     With bootstrap = B > 0 the CIs in the table are bootstrap percentile CIs (see bootstrap.py);
     `progress` (True, or a label such as the output folder) prints its progress; `stream` names the
     bootstrap's seed stream (bootstrap.py).
+    estimator "WLSMV" (lavaan's, with `ordered` = "all" or the list of the model's items, which must
+    be all of them): ordinal SEM on polychoric correlations (ordinal.py); the table has threshold
+    rows (op "|", rhs "t1", "t2", ...), measures the scaled-shifted chi-square (chisq_shift).
     An inadmissible or non-converged solution is diagnosed (measures['diagnosis']) and not
     bootstrapped: it is not a basis for findings. `source`: the data file, named in messages.
     """
@@ -87,6 +94,12 @@ def estimate(description: str, data: pd.DataFrame, *, estimator: str = "ML", mis
         model = Model(description, data)
     choice = choose(data, model.observed, estimator, missing, [model.inner[i] for i in model.exo])
     estimator, missing = options(choice.estimator, choice.missing)
+    if estimator == "WLSMV" or ordered:
+        from .ordinal import check_ordered
+        check_ordered(model, estimator, ordered)
+        if bootstrap:
+            raise CSIError("bootstrap CIs with estimator WLSMV are not supported yet",
+                           hint="use bootstrap = 0 (robust WLSMV SEs and CIs) for ordinal models.")
     fiml = missing == "fiml"
     if fiml:
         _refuse_fiml(model, estimator)
@@ -97,7 +110,10 @@ def estimate(description: str, data: pd.DataFrame, *, estimator: str = "ML", mis
     warnings = check_size(len(model.start), model.p, n, data_file=source, fiml=fiml)
     Xa = X.to_numpy(float)
     F = None
-    if fiml:
+    thresholds = None
+    if estimator == "WLSMV":
+        fit, vcov, measures, thresholds = _fit_wlsmv(model, Xa)
+    elif fiml:
         fit, F, vcov, measures = _fit_fiml(model, Xa, estimator)
     else:
         fit, vcov, measures = _fit_complete(model, Xa, estimator)
@@ -105,6 +121,9 @@ def estimate(description: str, data: pd.DataFrame, *, estimator: str = "ML", mis
         warnings.append(f"The {estimator} standard errors and scaled chi-square could not be computed (a singular "
                         "information matrix: the model is not identified at this solution); they are left empty.")
     table = parameter_table(model, fit, n, vcov)
+    if thresholds is not None:
+        from .ordinal import add_thresholds
+        table = add_thresholds(table, thresholds)
     measures.update(estimator=estimator, missing=missing,
                     choice=choice.record())
     findings = diagnose(model, fit, table)
@@ -168,6 +187,14 @@ def _fit_complete(model: Model, X: np.ndarray, estimator: str):
     if estimator != "ML" and vcov is None:   # not converged: no robust SEs
         vcov = np.full((len(fit.x), len(fit.x)), np.nan)
     return fit, vcov, measures
+
+
+def _fit_wlsmv(model: Model, X: np.ndarray):
+    """DWLS on polychoric correlations with lavaan's WLSMV SEs and tests (ordinal.py)."""
+    from .ordinal import threshold_rows, wlsmv
+
+    w = wlsmv(model, X)
+    return w.fit, w.vcov, w.measures, threshold_rows(model, w)
 
 
 def _fit_fiml(model: Model, X: np.ndarray, estimator: str):

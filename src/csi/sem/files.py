@@ -11,9 +11,11 @@ from .estimate import Result
 # (chisq_scaled, chisq_scaling_factor, pvalue_scaled, cfi_scaled, tli_scaled, rmsea_scaled) are
 # null for estimator ML; the robust ones (cfi_robust, tli_robust, rmsea_robust) are null for ML
 # with listwise deletion (with FIML lavaan gives them for ML too). Null also where lavaan has NA.
+# chisq_shift: the shift parameter of WLSMV's scaled-shifted chi-square (null for the others; for
+# WLSMV the loglikelihood-based keys gfi, aic, bic, loglik are null).
 FIT_KEYS = ["converged", "admissible", "diagnosis", "estimator", "missing", "choice", "npar", "chisq", "df", "pvalue",
-            "chisq_scaled", "chisq_scaling_factor", "pvalue_scaled", "cfi", "tli", "rmsea", "rmsea_ci_lower",
-            "rmsea_ci_upper", "cfi_scaled", "tli_scaled", "rmsea_scaled", "cfi_robust", "tli_robust",
+            "chisq_scaled", "chisq_scaling_factor", "chisq_shift", "pvalue_scaled", "cfi", "tli", "rmsea",
+            "rmsea_ci_lower", "rmsea_ci_upper", "cfi_scaled", "tli_scaled", "rmsea_scaled", "cfi_robust", "tli_robust",
             "rmsea_robust", "srmr", "gfi", "aic", "bic", "loglik", "unrestricted_loglik", "n", "iterations",
             "max_gradient", "warnings", "notes", "ci"]
 EST_COLUMNS = ["lhs", "op", "rhs", "est", "se", "z", "pvalue", "std_all", "ci_lower", "ci_upper"]
@@ -47,7 +49,7 @@ def write_result(result: Result, out_dir) -> None:
     from ..io import atomic_outputs
 
     out = Path(out_dir)
-    fit = {k: result.measures[k] for k in FIT_KEYS}
+    fit = {k: result.measures.get(k) for k in FIT_KEYS}   # chisq_shift: WLSMV only
     if "bootstrap" in result.measures:
         fit["bootstrap"] = result.measures["bootstrap"]
     paths = [out / "estimates.csv", out / "fit.json"]

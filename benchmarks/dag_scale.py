@@ -1,0 +1,83 @@
+"""Planning a study of many districts: `snakemake -n` of the pipeline with N districts (copies of
+district B's entry) against a trivial two-rule workflow with the same number of jobs, both run
+from a fresh copy, whole process, in turns in one run. Prints the seconds, the job counts and the
+ratio (target: at most 2 at 1,000 districts). Also the time to parse the workflow for one job of
+one district, as each cluster job does (target: at most 1.5 s).
+
+    python benchmarks/dag_scale.py [--districts 1000] [--repeats 1]
+"""
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def copy_project(dest: Path) -> None:
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    for f in files:
+        (dest / f).parent.mkdir(parents=True, exist_ok=True)
+        (dest / f).write_bytes((ROOT / f).read_bytes())
+
+
+def timed(cmd, cwd) -> tuple[float, str]:
+    t = time.perf_counter()
+    r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    if r.returncode:
+        sys.exit(r.stdout[-2000:] + r.stderr[-2000:])
+    return time.perf_counter() - t, r.stdout
+
+
+def jobs(out: str) -> int:
+    m = re.search(r"^total\s+(\d+)", out, re.M)
+    return int(m.group(1)) if m else -1
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--districts", type=int, default=1000)
+    p.add_argument("--repeats", type=int, default=1)
+    a = p.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        proj = Path(tmp) / "proj"
+        copy_project(proj)
+        cfg = yaml.safe_load((proj / "config/config.yaml").read_text(encoding="utf-8"))
+        entry = cfg["districts"]["district_b"]
+        cfg["districts"] = {f"d{i:04d}": dict(entry, name=f"District {i}") for i in range(a.districts)}
+        (proj / "config/config.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+        ours, out = [], ""
+        for _ in range(a.repeats):
+            s, out = timed([str(BIN / "snakemake"), "-n", "--cores", "2", "--quiet", "rules"], proj)
+            ours.append(s)
+        n = jobs(out)
+        trivial = Path(tmp) / "trivial"
+        trivial.mkdir()
+        half = max(n // 2, 1)
+        (trivial / "Snakefile").write_text(
+            f"N = {half}\n"
+            "rule all:\n    input: expand('b/{i}.txt', i=range(N))\n"
+            "rule a:\n    output: 'a/{i}.txt'\n    shell: 'touch {output}'\n"
+            "rule b:\n    input: 'a/{i}.txt'\n    output: 'b/{i}.txt'\n    shell: 'touch {output}'\n")
+        theirs, tout = [], ""
+        for _ in range(a.repeats):
+            s, tout = timed([str(BIN / "snakemake"), "-n", "--cores", "2", "--quiet", "rules"], trivial)
+            theirs.append(s)
+        # one cluster job: parse the workflow and run nothing (its target is up to date or absent)
+        one, _ = timed([str(BIN / "snakemake"), "results/d0000/data/flow.json", "-n", "--cores", "1",
+                        "--quiet", "rules"], proj)
+    print(f"dry run, {a.districts} districts: {min(ours):.2f} s for {n} jobs")
+    print(f"trivial two-rule workflow: {min(theirs):.2f} s for {jobs(tout)} jobs")
+    print(f"ratio {min(ours) / min(theirs):.2f} (target <= 2)")
+    print(f"parse + plan for one district's job: {one:.2f} s (target <= 1.5)")
+
+
+if __name__ == "__main__":
+    main()
