@@ -32,7 +32,14 @@ def load_salt(path) -> bytes:
             pass
         finally:
             tmp.unlink(missing_ok=True)
-    return path.read_text().strip().encode()
+    salt = path.read_bytes().strip()      # the hex text written above, or any bytes a project supplies
+    if len(salt) < 16:
+        from .errors import CSIError
+
+        raise CSIError(f"the pseudonym salt is too short ({len(salt)} bytes)", file=path,
+                       hint="delete the file to have a new random salt made (pseudonyms then change), or put "
+                            "the study's salt of at least 16 characters in it.")
+    return salt
 
 
 def pseudonym(value, salt: bytes, length: int = 16) -> str | None:

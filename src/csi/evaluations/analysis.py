@@ -155,8 +155,9 @@ def write(out, t: dict, flow: dict, exclusions: pd.DataFrame) -> None:
 
 def analyse(export, cb: StreamCodebook, salt: bytes, out, *, encoding=None, threads=None, memory_limit=None,
             **kw) -> dict:
-    """Everything in one process: month after month, then the tables."""
-    parts = partition_stream(export, cb, salt, None, encoding=encoding, threads=threads, memory_limit=memory_limit)
+    """Everything in one process: the whole stream as one partition (one pass; months as partitions give
+    the same counts, for jobs spread over cores or nodes), then the tables."""
+    parts = partition_stream(export, cb, salt, [None], encoding=encoding, threads=threads, memory_limit=memory_limit)
     return combine(export, cb, parts, out, **kw)
 
 
