@@ -24,7 +24,7 @@ def run(tmp_path_factory):
     spec_file.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
     before = {p: sha(p) for p in (proj / "data/raw").rglob("*") if p.is_file()}
     # a small bootstrap keeps the test short; the default (1000) runs under `make`
-    r = snakemake("--cores", "2", "--config", "bootstrap=50", cwd=proj)
+    r = snakemake("--cores", "2", "--config", "bootstrap=30", cwd=proj)
     assert r.returncode == 0, r.stderr[-3000:]
     return proj, before
 
@@ -48,7 +48,7 @@ def test_every_district_gets_model_notebooks_figures_and_tables(run):
     for d in DISTRICTS:
         res = proj / "results" / d
         fit = json.loads((res / "model/fit.json").read_text())
-        assert fit["converged"] and fit["admissible"] and fit["n"] > 200 and fit["bootstrap"]["B"] == 50
+        assert fit["converged"] and fit["admissible"] and fit["n"] > 200 and fit["bootstrap"]["B"] == 30
         est = pd.read_csv(res / "model/estimates.csv")
         assert {"=~", "~", "~~", ":="} <= set(est["op"])
         for nb in ("01_sample", "02_measurement", "03_structural"):
@@ -56,6 +56,10 @@ def test_every_district_gets_model_notebooks_figures_and_tables(run):
             code = [c for c in executed["cells"] if c["cell_type"] == "code"]
             assert all(c["execution_count"] for c in code)
             assert not [o for c in code for o in c.get("outputs", []) if o.get("output_type") == "error"]
+            # figures shown inline, not a list of paths
+            outputs = [o for c in code for o in c.get("outputs", [])]
+            assert any("image/png" in o.get("data", {}) for o in outputs), nb
+            assert "PosixPath" not in json.dumps(outputs), nb
         for fig in ("top_box_by_type", "likert", "htmt", "path_diagram", "ipma"):
             assert (res / "figures" / f"{fig}.png").stat().st_size > 10_000
             assert (res / "figures" / f"{fig}.pdf").exists()
@@ -457,7 +461,7 @@ def test_a_library_change_reruns_the_steps_it_affects(run):
             text = path.read_text()
             path.write_text(text + "\n# an edit\n")
         try:
-            r = snakemake("-n", "--quiet", "rules", "--config", "bootstrap=50", cwd=proj)
+            r = snakemake("-n", "--quiet", "rules", "--config", "bootstrap=30", cwd=proj)
         finally:
             if path is not None:
                 path.write_text(text)

@@ -38,15 +38,30 @@ def despine(ax, left: bool = False) -> None:
     ax.spines[["top", "right"] + (["left"] if left else [])].set_visible(False)
 
 
-def save(fig, folder, name: str) -> list[Path]:
-    """Write folder/name.png and folder/name.pdf (no timestamps: same figure, same bytes)."""
+def save(fig, folder, name: str) -> None:
+    """Write folder/name.png and folder/name.pdf (no timestamps: same figure, same bytes); in a
+    notebook, also show the figure as the cell's output."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"{name}.png", folder / f"{name}.pdf"]
     fig.savefig(paths[0], bbox_inches="tight", metadata={"Software": None})
     fig.savefig(paths[1], bbox_inches="tight", metadata={"CreationDate": None, "Creator": None, "Producer": None})
     plt.close(fig)
-    return paths
+    _show(paths[0])
+
+
+def _show(png: Path) -> None:
+    """The saved PNG inline when a Jupyter kernel runs this (papermill, JupyterLab: the Agg backend
+    has no inline display of its own); elsewhere nothing."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None and type(shell).__name__ == "ZMQInteractiveShell":
+        from IPython.display import Image, display
+
+        display(Image(data=png.read_bytes(), format="png"))
 
 
 def likert(distribution: pd.DataFrame, labels: dict[str, str], title: str = "", language: str = "en"):
