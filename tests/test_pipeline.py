@@ -115,11 +115,16 @@ def test_a_template_runs_as_a_reviewer_opens_it(run):
 
     proj, _ = run
     papermill = Path(sys.executable).parent / "papermill"
+    results = {p: sha(p) for p in (proj / "results").rglob("*") if p.is_file()}
     for nb in [proj / "notebooks/03_structural.ipynb"]:
-        out = proj / "results" / f"reviewer_{nb.name}"
+        out = proj / "scratch" / f"reviewer_{nb.name}"
+        out.parent.mkdir(exist_ok=True)
         r = subprocess.run([str(papermill), str(nb), str(out), "-k", "python3", "--cwd", str(proj / "notebooks")],
                            capture_output=True, text=True)
         assert r.returncode == 0, r.stderr[-2000:]
+    # run alone, a template writes its figures to scratch/, never over the pipeline's results
+    assert {p: sha(p) for p in (proj / "results").rglob("*") if p.is_file()} == results
+    assert (proj / "scratch/figures/path_diagram.png").stat().st_size > 10_000
 
 
 def test_published_rates_reproduced_in_the_top_box_table(run):
