@@ -13,10 +13,13 @@ EV_ENTRY = {
     if (e := config["districts"][d].get("evaluations"))
 }
 EVALUATED = list(EV_ENTRY)
-with open("config/evaluations_simulation.yaml", encoding="utf-8") as _spec:
-    EV_SPEC = yaml.safe_load(_spec)
-# the simulated stream is made by a rule only where a district's `evaluations:` names it
-EV_SIM = EV_SPEC if EV_ENTRY.get(EV_SPEC["district"], {}).get("export") == EV_SPEC["out"] else None
+# the simulated stream is made by a rule only where a district's `evaluations:` names its file
+EV_SIM = None
+if EV_ENTRY and Path("config/evaluations_simulation.yaml").exists():
+    with open("config/evaluations_simulation.yaml", encoding="utf-8") as _spec:
+        EV_SPEC = yaml.safe_load(_spec)
+    if EV_ENTRY.get(EV_SPEC["district"], {}).get("export") == EV_SPEC["out"]:
+        EV_SIM = EV_SPEC
 EV_TABLES = ["rates_day", "rates_week", "rates_month", "rates_by", "heatmap", "peaks", "trend", "spc_window",
              "spc_service", "spc_signals", "reasons", "followup", "comment_keywords", "comment_topics",
              "survey_comparison"]

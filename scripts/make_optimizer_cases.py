@@ -62,20 +62,9 @@ COMP ~ SAT
 LOY ~ IMAG + SAT + COMP
 """
 
-MODEL_OBSERVED = """\
-IMAG =~ IMAG1 + IMAG2 + IMAG3 + IMAG4 + IMAG5
-EXPE =~ EXPE1 + EXPE2 + EXPE3
-QUAL =~ QUAL1 + QUAL2 + QUAL3 + QUAL4 + QUAL5 + QUAL6 + QUAL7
-VAL  =~ VAL1 + VAL2
-SAT  =~ SAT1 + SAT2 + SAT3
-LOY  =~ LOY1 + LOY2 + LOY3
-EXPE ~ IMAG
-QUAL ~ EXPE
-VAL ~ EXPE + QUAL
-SAT ~ IMAG + EXPE + QUAL + VAL
-COMP1 ~ SAT
-LOY ~ IMAG + SAT + COMP1
-"""
+# The same model with the single-item complaint construct as its observed item.
+MODEL_OBSERVED = "".join(line.replace("COMP ~", "COMP1 ~").replace("+ COMP\n", "+ COMP1\n")
+                         for line in MODEL.splitlines(keepends=True) if not line.startswith(("COMP =~", "COMP1 ~~")))
 
 VARIANTS = ["base", "collinear", "heywood", "weak", "observed", "hard", "misfit"]
 

@@ -84,6 +84,34 @@ def test_a_model_with_more_parameters_than_moments(tmp_path, capsys, data):
             "df = -2")
 
 
+def test_with_fiml_nobody_complete_is_fine_but_items_never_answered_together_are_not(tmp_path, capsys, data):
+    d = data.copy()
+    d.loc[d.index[::2], "sat_overall"] = np.nan        # no complete row: FIML uses the rest
+    d.loc[d.index[1::2], "tru_confidence"] = np.nan    # ...but these two are never answered together
+    code, err = run(tmp_path, capsys, d, "fit", "--missing", "fiml")
+    refused(code, err, "1 pair(s) of model variables were never answered by the same respondent",
+            "tru_confidence and sat_overall", "routed questions")
+    d = data.copy()
+    sat = ["sat_overall", "sat_expect", "sat_ideal"]
+    for k, item in enumerate(sat):                    # row i skips one of the three: every row incomplete,
+        d.loc[d.index[k::3], item] = np.nan           # every pair answered together by a third of the rows
+    assert d[sat].notna().all(axis=1).sum() == 0
+    code, err = run(tmp_path, capsys, d, "fit", "--missing", "fiml", "--quiet")
+    assert code == 0, err
+
+
+def test_a_group_nobody_in_which_answered_every_item(tmp_path, capsys, data):
+    d = data.copy()
+    d["resp_type"] = np.where(np.arange(len(d)) % 3 == 0, "unit", "individual")
+    d.loc[d["resp_type"] == "unit", "int_feedback"] = np.nan       # an item not asked of units
+    path = tmp_path / "d.csv"
+    d.to_csv(path, index=False)
+    code = main(["invariance", str(MODEL), str(path), "--cfa", "--group", "resp_type", "--out", str(tmp_path / "o")])
+    refused(code, capsys.readouterr().err, "group 'unit' of 'resp_type' has 0 respondent(s) who answered every "
+            "model item", "routed questions")
+    assert not (tmp_path / "o").exists()
+
+
 def test_a_grouping_column_with_one_level(tmp_path, capsys, data):
     d = data.copy()
     d["resp_type"] = "individual"

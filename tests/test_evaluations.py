@@ -176,11 +176,23 @@ def test_no_personal_data_in_any_output(result):
 
 
 def test_simulation_is_byte_identical(tmp_path, stream):
+    """Another process (another hash seed) writes the same bytes, as `make simulate` would."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
     export, _ = stream
-    again = simulate.write_from_spec(SPEC, ROOT, out=tmp_path / "e.parquet", truth=tmp_path / "t.json", **SMALL)
+    csi = Path(sys.executable).parent / "csi"
+    r = subprocess.run([str(csi), "evaluations", "simulate", "--spec", str(SPEC), "--root", str(ROOT),
+                        "--ratings-per-day", str(SMALL["ratings_per_day"]), "--out", str(tmp_path / "e.parquet"),
+                        "--truth", str(tmp_path / "t.json")], capture_output=True, text=True,
+                       env={**os.environ, "PYTHONHASHSEED": "12345"})
+    assert r.returncode == 0, r.stderr
     sha = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()  # noqa: E731
     assert sha(tmp_path / "e.parquet") == sha(export)
-    assert again["n_raw"] == json.loads((export.parent / "truth.json").read_text())["n_raw"]
+    assert json.loads((tmp_path / "t.json").read_text())["n_raw"] == \
+        json.loads((export.parent / "truth.json").read_text())["n_raw"]
 
 
 def test_csv_and_xlsx_exports_are_read_like_parquet(stream, tmp_path):
@@ -219,6 +231,11 @@ def test_bad_files_give_clear_errors_and_no_outputs(stream, tmp_path):
         "not parquet": (tmp_path / "d.parquet", ["not a readable parquet file", "export the ratings again"]),
         "wrong type": (tmp_path / "e.txt", ["cannot read '.txt'"]),
         "empty": (tmp_path / "f.csv", ["empty"]),
+        "header only": (_write(head.iloc[:0], tmp_path / "g.parquet"), ["no rating records", "export the ratings"]),
+        "all excluded": (_write(head.assign(评价渠道="窗口评价器",             # rated at the window at 3 a.m.
+                                            评价时间=pd.to_datetime(head["评价时间"]).dt.normalize()
+                                            + pd.Timedelta(hours=3)), tmp_path / "h.parquet"),
+                         ["none of the export's 300 records", "outside_hours: 296", "opening hours"]),
     }
     (tmp_path / "d.parquet").write_text("评价编号,评价时间\n1,2\n")
     (tmp_path / "e.txt").write_text("x")
@@ -231,6 +248,8 @@ def test_bad_files_give_clear_errors_and_no_outputs(stream, tmp_path):
         for needle in needles:
             assert needle in msg, f"{name}: {needle!r} not in {msg}"
         assert not out.exists(), name
+    with pytest.raises(CSIError, match="no rating records"):            # the pipeline's first step
+        analysis.months(tmp_path / "g.parquet", CB)
 
 
 def test_cli_writes_every_table_and_reports_errors(stream, tmp_path, capsys):

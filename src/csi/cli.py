@@ -206,13 +206,11 @@ def _invariance(a) -> None:
                        hint=f"choose one of: {', '.join(map(str, data.columns[:40]))}.")
     sem.check_data(text, data, a.model, a.data)
     sem.check_groups(data, a.group, a.data)
-    if a.estimator == "AUTO":       # complete cases (multigroup FIML is not supported): ML or MLR
-        a.estimator = sem.choose(data, sem.observed_variables(text), "auto", "listwise").estimator
     result = invariance.analyse(text, data, a.group, a.estimator, partial=not a.no_partial)
     table = result.table
     io.write_tables(a.out, {"invariance.csv": table, "latent_means.csv": result.latent_means,
                             "invariance_score_tests.csv": result.score_tests})
-    robust = a.estimator.upper() != "ML"
+    robust = "chisq_scaled" in table
     for r in table.itertuples():
         fit = (f"scaled chisq {r.chisq_scaled:9.3f} df {r.df:4d} robust CFI {r.cfi_robust:.3f} "
                f"RMSEA {r.rmsea_robust:.3f}") if robust else \
@@ -417,7 +415,7 @@ def _evaluations_parser(sub) -> None:
     table_args(t)
     t.set_defaults(func=_ev_tables)
 
-    a = es.add_parser("analyse", help="the whole analysis in one process (partitions one after another)")
+    a = es.add_parser("analyse", help="the whole analysis in one process (the stream in one pass)")
     export_args(a, salt=True)
     table_args(a)
     a.set_defaults(func=_ev_analyse)

@@ -166,14 +166,19 @@ def load(path) -> Codebook:
     return Codebook(data, path)
 
 
-def check(data, path) -> None:
+def schema_problems(schema_: dict, data, message=lambda e: e.message) -> list[str]:
+    """Every place a YAML document breaks its JSON schema, named by its path (and column code)."""
     import jsonschema
 
-    validator = jsonschema.Draft202012Validator(schema())
+    validator = jsonschema.Draft202012Validator(schema_)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        problems = [f"at {_json_path(e.absolute_path, data)}: {_schema_message(e)}" for e in errors]
-        raise CSIError(f"codebook does not match its schema ({len(errors)} problem(s))", file=path,
+    return [f"at {_json_path(e.absolute_path, data)}: {message(e)}" for e in errors]
+
+
+def check(data, path) -> None:
+    problems = schema_problems(schema(), data, _schema_message)
+    if problems:
+        raise CSIError(f"codebook does not match its schema ({len(problems)} problem(s))", file=path,
                        problems=problems,
                        hint=f"compare with the schema in csi/schemas/{SCHEMA_FILE} "
                             "(data/codebooks/codebook.schema.json) and the default codebook.")

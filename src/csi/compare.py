@@ -8,9 +8,9 @@ Rank uncertainty (`rank_uncertainty`): the districts are independent samples, so
 district's bootstrap (model/index_draws.csv) combines with draw b of the others into a joint draw;
 in each joint draw the districts are ranked by index as in the league table. A district without a
 rank (model not admissible: index withheld, no draws) takes no part. The pairing assumes the
-districts' draws are independent: with the same bootstrap seed, draw b resamples the same relative
-row positions in every district (SeedSequence([seed, b])), which couples the draws if the files
-are ordered alike (e.g. by submission time).
+districts' draws are independent: the pipeline draws each district's rows from its own seed stream
+(`csi fit --stream DISTRICT`: SeedSequence([seed, key(district), b])). Districts fitted with the
+same seed and no stream would resample the same relative row positions in draw b.
 """
 
 from __future__ import annotations
@@ -104,12 +104,8 @@ def run(model_text: str, districts: dict[str, Path], names: dict[str, str], leve
         drivers: set[str], estimator: str = "ML"):
     """League, criterion, invariance across districts (estimator ML, MLR, MLM or auto: MLR when
     Mardia's test rejects normality; complete cases) and the districts' latent mean differences."""
-    from . import sem
-
     data = pooled(districts)
     cfa = psychometrics.measurement_model(model_text)
-    if str(estimator).upper() == "AUTO":
-        estimator = sem.choose(data, sem.observed_variables(cfa), "auto", "listwise").estimator
     result = invariance.analyse(cfa, data, "district", estimator)
     inv = result.table
     ok, note = comparability(inv)
@@ -192,13 +188,14 @@ def differences(league_: pd.DataFrame, draws: dict[str, pd.DataFrame], level: fl
     rows = []
     for c, t in league_.groupby("construct", sort=False):
         t = t[t["rank"].notna()].reset_index(drop=True)
+        of = {d: _draws(draws.get(d), c) for d in t["district"]}     # each district's draws once
         for i in range(len(t)):
             for j in range(i + 1, len(t)):
                 x, y = t.iloc[i], t.iloc[j]
                 row = {"construct": c, "district": x["district"], "name": x["name"], "other": y["district"],
                        "other_name": y["name"], "difference": x["index"] - y["index"], "ci_lower": np.nan,
                        "ci_upper": np.nan, "p_higher": np.nan, "draws": 0, "left_out": 0}
-                pair = [_draws(draws.get(x["district"]), c), _draws(draws.get(y["district"]), c)]
+                pair = [of[x["district"]], of[y["district"]]]
                 if all(v is not None for v in pair):
                     m, left = _joint(pair)
                     m = m[~np.isnan(m).any(axis=1)]

@@ -223,7 +223,7 @@ def priority_ranks(s: Spec, draws: np.ndarray | None) -> pd.DataFrame:
 def index_draws(s: Spec, draws: np.ndarray | None) -> pd.DataFrame:
     """index_draws.csv: one row per bootstrap draw (`draw` = its number b, as in bootstrap.py),
     one column per construct index; empty cells where the refit did not converge. No rows without
-    draws. The draws come from SeedSequence([seed, b]), so the same seed gives the same file."""
+    draws. The draws come from the bootstrap's seed (and stream), so the same seed gives the same file."""
     if draws is None:
         return pd.DataFrame(columns=["draw", *s.constructs])
     v = np.asarray(draws, float)

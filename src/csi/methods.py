@@ -5,6 +5,8 @@ as lavaan's cfi.robust etc.; plain otherwise)."""
 
 from __future__ import annotations
 
+from .sem.choice import p_text as _p
+
 REFERENCES = {
     "Mardia, 1970": "Mardia, K. V. (1970). Measures of multivariate skewness and kurtosis with applications. "
                     "Biometrika, 57(3), 519–530.",
@@ -37,10 +39,6 @@ def value(fit: dict, key: str) -> float:
     """The fit index the report uses: its robust version where there is one."""
     v = fit.get(f"{key}_robust")
     return fit[key] if v is None else v
-
-
-def _p(p: float) -> str:
-    return "p < .001" if p < 0.001 else f"p = {p:.3f}"
 
 
 def estimation(fit: dict, zh: bool = False) -> str:

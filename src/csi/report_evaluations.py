@@ -84,10 +84,6 @@ def pct(v, digits=1) -> str | None:
     return None if v is None or pd.isna(v) else f"{100 * v:.{digits}f}"
 
 
-def pct_ci(rate, lo, hi) -> str | None:
-    return base.pct_ci(rate, lo, hi)
-
-
 def pp_ci(d, lo, hi) -> str | None:
     """'−4.1 [−4.8, −3.4]': a difference of shares in percentage points."""
     if d is None or pd.isna(d):
@@ -206,7 +202,7 @@ class _Section:
         self.heading("time", 2)
         m = self.read("rates_month")
         t = pd.DataFrame({"ev_month": m["month"].astype(str).str[:7], "n": m["n"],
-                          "ev_good": [pct_ci(*v) for v in m[["rate", "ci_lower", "ci_upper"]].itertuples(index=False)],
+                          "ev_good": [base.pct_ci(*v) for v in m[["rate", "ci_lower", "ci_upper"]].itertuples(index=False)],
                           "ev_bad": m["bad_rate"].map(pct)})
         t = self.suppress(t, "n", ["ev_good", "ev_bad"])
         self.figure("evaluations_trend")
@@ -269,7 +265,7 @@ class _Section:
         t = pd.DataFrame({
             "ev_days": [n for n, _ in names], "ev_n_days": p["n_days"], "n": p["ratings"],
             "ev_per_day": [f"{a:.1f} ({b:.1f})" for a, b in zip(p["ratings_per_day"], p["other_ratings_per_day"])],
-            "ev_good": [pct_ci(*v) for v in p[["rate", "rate_ci_lower", "rate_ci_upper"]].itertuples(index=False)],
+            "ev_good": [base.pct_ci(*v) for v in p[["rate", "rate_ci_lower", "rate_ci_upper"]].itertuples(index=False)],
             "ev_other": p["other_rate"].map(pct),
             "ev_diff": [pp_ci(*v) for v in p[["diff", "diff_ci_lower", "diff_ci_upper"]].itertuples(index=False)],
             "ev_p": p["p_value"].map(p_text)})
@@ -383,7 +379,7 @@ class _Section:
         t = pd.DataFrame({
             "ev_hall": f["hall"].map(lambda h: self.say("All halls", "全部大厅") if h == "(all)" else h),
             "ev_bad_n": f["bad_ratings"], "ev_due": f["due"],
-            "ev_in_time": [pct_ci(*v) for v in f[["share_within_deadline", "ci_lower", "ci_upper"]].itertuples(index=False)],
+            "ev_in_time": [base.pct_ci(*v) for v in f[["share_within_deadline", "ci_lower", "ci_upper"]].itertuples(index=False)],
             "ev_median": f["median_hours"].map(lambda v: None if pd.isna(v) else f"{v:.0f}"),
             "ev_p90": f["p90_hours"].map(lambda v: None if pd.isna(v) else f"{v:.0f}"),
             "ev_overdue": f["overdue_open"]})
@@ -423,9 +419,9 @@ class _Section:
             return
         t = pd.DataFrame({
             "ev_item": c["label_zh" if self.zh else "label_en"].fillna(c["item"]),
-            "ev_survey": [pct_ci(*v) for v in c[["survey_rate", "survey_ci_lower", "survey_ci_upper"]].itertuples(index=False)],
+            "ev_survey": [base.pct_ci(*v) for v in c[["survey_rate", "survey_ci_lower", "survey_ci_upper"]].itertuples(index=False)],
             "ev_stream": c["stream"].map(lambda s: SUBSETS_ZH.get(s, s) if self.zh else s),
-            "ev_stream_rate": [pct_ci(*v) for v in c[["stream_rate", "stream_ci_lower", "stream_ci_upper"]].itertuples(index=False)],
+            "ev_stream_rate": [base.pct_ci(*v) for v in c[["stream_rate", "stream_ci_lower", "stream_ci_upper"]].itertuples(index=False)],
             "ev_diff": [pp_ci(*v) for v in c[["diff", "diff_ci_lower", "diff_ci_upper"]].itertuples(index=False)],
             "n": c["stream_n"]})
         small = pd.to_numeric(c["survey_n"], errors="coerce").lt(self.k).to_numpy()

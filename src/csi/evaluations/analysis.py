@@ -9,7 +9,6 @@ Tables (results/<district>/evaluations/tables/, CSV):
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -53,6 +52,7 @@ def months(export, cb: StreamCodebook, *, encoding=None, con=None) -> dict:
         parts = _months(con, src, cb)
     finally:
         src.close()
+    _refuse_empty(None, sum(parts.values()), export)
     return {"raw_file": Path(export).as_posix(), "months": sorted(parts, key=lambda m: (m == "none", m)),
             "rows": parts}
 
@@ -61,6 +61,18 @@ def _months(con, src, cb) -> dict[str, int]:
     ts = read.time_expr(src, cb.role("timestamp").code)
     rows = con.execute(f"SELECT strftime({ts}, '%Y-%m') AS m, count(*) FROM {src.scan()} GROUP BY m").fetchall()
     return {("none" if m is None else m): int(n) for m, n in rows}
+
+
+def _refuse_empty(flow: dict | None, raw: int, export) -> None:
+    """No records, or no record kept: a clear error, not empty tables."""
+    if raw == 0:
+        raise CSIError("the export holds no rating records (a header and no rows)", file=export,
+                       hint="export the ratings again, with the period and halls you meant to select.")
+    if flow is not None and flow["kept"] == 0:
+        raise CSIError(f"none of the export's {raw} records is a rating to analyse: every one was excluded",
+                       file=export, problems=[f"{s['step']}: {s['excluded']}" for s in flow["steps"] if s["excluded"]],
+                       hint="check the evaluation codebook (rating labels, missing codes, opening hours) against "
+                            "the export: where they do not match it, every record is excluded.")
 
 
 def partition_stream(export, cb: StreamCodebook, salt: bytes, months: list | None = None, *, encoding=None,
@@ -119,7 +131,9 @@ def combine(export, cb: StreamCodebook, parts: list[partition.Partial], out, *, 
     whole = partition.combine(parts)
     flows = [p.flow for p in parts]
     flow = accounting.flow(flows, Path(export).as_posix(), io.sha256(export), cb)
+    _refuse_empty(None, flow["raw_rows"], export)
     check_unparseable(flow, whole.exclusions, cb, export)
+    _refuse_empty(flow, flow["raw_rows"], export)
     top = pd.read_csv(survey_top_box) if survey_top_box else None
     t = tables(whole, flows, cb, min_n=min_n, deadline_days=deadline_days, survey_top_box=top,
                survey_period=survey_period)
@@ -167,4 +181,4 @@ def read_partitions(folders) -> list[partition.Partial]:
 
 def months_json(info: dict, path) -> None:
     with io.atomic_outputs(path) as (tmp,):
-        Path(tmp).write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        io.write_json(info, tmp)

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from ..codebook import both_languages, read_yaml
+from ..codebook import both_languages, read_yaml, schema_problems
 from ..errors import CSIError
 
 SCHEMA_FILE = "evaluations.schema.json"
+NOT_RECORDED = "(not recorded)"      # a count's hall, window, service... when the record has none
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 REQUIRED_ROLES = ("timestamp", "rating")                  # without these there is nothing to analyse
 SINGLE_ROLES = ("id", "case", "timestamp", "rating", "channel", "service", "hall", "window", "staff",
@@ -46,7 +47,6 @@ class StreamCodebook:
         self.missing_codes = [str(v) for v in data.get("missing_codes", [])]
         s = data["scale"]
         self.labels = dict(s["labels"])
-        self.labels_en = {int(k): v for k, v in s.get("labels_en", {}).items()}
         self.good = tuple(s["good"])
         self.bad = tuple(s["bad"])
         self.opening_hours = {d: tuple(v) for d, v in data["opening_hours"].items()}
@@ -68,18 +68,9 @@ class StreamCodebook:
         return next((c for c in self.columns if c.role == role), None)
 
     @property
-    def by_code(self) -> dict[str, Column]:
-        return {c.code: c for c in self.columns}
-
-    @property
     def reasons(self) -> list[dict]:
         col = self.role("reasons")
         return list(col.options) if col else []
-
-    def rating_label(self, code: int, language: str = "en") -> str:
-        if language == "en" and code in self.labels_en:
-            return self.labels_en[code]
-        return next((k for k, v in self.labels.items() if v == code), str(code))
 
 
 def load(path) -> StreamCodebook:
@@ -91,13 +82,9 @@ def load(path) -> StreamCodebook:
 
 
 def check(data, path) -> None:
-    import jsonschema
-
-    validator = jsonschema.Draft202012Validator(schema())
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        problems = [f"at {'.'.join(map(str, e.absolute_path)) or '(top level)'}: {e.message}" for e in errors]
-        raise CSIError(f"evaluation codebook does not match its schema ({len(errors)} problem(s))", file=path,
+    problems = schema_problems(schema(), data)
+    if problems:
+        raise CSIError(f"evaluation codebook does not match its schema ({len(problems)} problem(s))", file=path,
                        problems=problems,
                        hint=f"compare with data/codebooks/{SCHEMA_FILE} and data/codebooks/haochaping_2021.yaml.")
     problems = _consistency_problems(data)

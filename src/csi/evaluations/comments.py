@@ -8,9 +8,9 @@ is never written.
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
+
+from .codebook import NOT_RECORDED
 
 # RE2 (DuckDB) and Python patterns alike: an ID number (18 or 15 digits), a mobile number, then any
 # other long run of digits (bank cards, landlines, case numbers) so that no number survives.
@@ -21,12 +21,6 @@ DROP_POS = {"x", "m", "mq", "q", "nr", "nrfg", "nrt", "r", "u", "uj", "ul", "uz"
             "y", "e", "o", "zg"}
 STOPWORDS = {"了", "的", "很", "太", "也", "都", "还", "就", "我", "你", "有点", "一直", "一些", "没有", "没", "是",
              "有", "在", "要", "来", "去", "再", "又", "请", "希望", "证件号", "电话", "数字"}
-
-
-def scrub(text: str) -> str:
-    for pattern, token in PATTERNS:
-        text = re.sub(pattern, token, text)
-    return text
 
 
 def scrub_sql(col: str) -> str:
@@ -73,12 +67,12 @@ def count(texts: pd.DataFrame, topics: dict) -> pd.DataFrame:
     (columns service, text, n)."""
     keep = {w for t in topics.values() for w in t["words"]}
     rows: dict[tuple, int] = {}
-    cache = _CACHE.setdefault(frozenset(keep), {})      # months share their texts: segment each once
+    cache = _CACHE.setdefault(frozenset(keep), {})      # repeated texts (within a run) segmented once
     for service, text, n in texts[["service", "text", "n"]].itertuples(index=False):
         ws = cache.get(text)
         if ws is None:
             ws = cache[text] = words(text, keep)
-        service = "(not recorded)" if service is None or service != service else service
+        service = NOT_RECORDED if service is None or service != service else service
         for w in ws:
             rows[(service, "word", w)] = rows.get((service, "word", w), 0) + int(n)
         for name, t in topics.items():

@@ -47,9 +47,3 @@ def by_hall(f: pd.DataFrame, as_of, min_n: int) -> pd.DataFrame:
         rows.append(rec)
     return pd.DataFrame(rows)
 
-
-def hours_distribution(f: pd.DataFrame) -> pd.DataFrame:
-    """Resolved bad ratings per hall and day of resolution (0 = within 24 h): for a figure."""
-    r = f[f["resolved"].astype(bool)].copy()
-    r["days"] = (r["hours"] // 24).astype(int)
-    return r.groupby(["hall", "days"])["n"].sum().reset_index()

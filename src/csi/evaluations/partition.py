@@ -15,14 +15,13 @@ import pandas as pd
 
 from .. import io, privacy
 from . import accounting, comments
-from .codebook import StreamCodebook
+from .codebook import NOT_RECORDED, StreamCodebook
 from .read import Source, reason_flags
 
 # Grouping sets of the counts: each is (name, keys). `day` is the day of rating.
 SETS = [("hour", ("day", "hour", "on_site")), ("window", ("day", "hall", "window")), ("service", ("day", "service")),
         ("channel", ("day", "channel")), ("staff", ("day", "hall", "staff"))]
 KEYS = ["day", "hour", "on_site", "hall", "window", "service", "channel", "staff"]
-NOT_RECORDED = "(not recorded)"
 
 
 @dataclass
@@ -94,8 +93,8 @@ def run(con, src: Source, cb: StreamCodebook, salt: bytes, month: str | None = N
     pseudo = {s: s if s == NOT_RECORDED else privacy.pseudonym(s, salt) for s in staff}
     counts["staff"] = counts["staff"].map(pseudo)
     counts = counts.sort_values(["set"] + KEYS, kind="stable").reset_index(drop=True)
-    followup = con.execute("""
-        SELECT coalesce(hall, '(not recorded)') AS hall, status, resolved_at IS NOT NULL AS resolved,
+    followup = con.execute(f"""
+        SELECT coalesce(hall, '{NOT_RECORDED}') AS hall, status, resolved_at IS NOT NULL AS resolved,
                coalesce(resolved_at <= deadline, FALSE) AS in_time,
                CASE WHEN resolved_at IS NOT NULL THEN floor(epoch(resolved_at - ts) / 3600)::INTEGER END AS hours,
                CASE WHEN resolved_at IS NULL THEN CAST(deadline AS DATE) END AS open_deadline,

@@ -8,7 +8,7 @@ import pandas as pd
 
 from ..plots import despine, plt
 
-WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+from .rates import WEEKDAYS
 
 
 def trend(weeks: pd.DataFrame, title: str = ""):

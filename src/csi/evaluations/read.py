@@ -217,10 +217,6 @@ def distinct(con, src: Source, code: str) -> list[tuple]:
     return src._distinct[code]
 
 
-def time_expr(src: Source, code: str) -> str:
-    return _time(src, code)
-
-
 def _is_missing(value, cb: StreamCodebook) -> bool:
     return value is None or norm(str(value)) in {norm(m) for m in cb.missing_codes} or norm(str(value)) == ""
 
@@ -232,7 +228,7 @@ def _case(col: str, mapping: dict, default="NULL") -> str:
     return f"CASE {col} {whens} ELSE {default} END"
 
 
-def _time(src: Source, code: str) -> str:
+def time_expr(src: Source, code: str) -> str:
     col = q(src.names[code])
     typ = src.types[code].upper()
     if typ.startswith("TIMESTAMP") or typ == "DATE":
@@ -260,7 +256,7 @@ def build_view(con, src: Source, cb: StreamCodebook, name: str = "src") -> dict:
     rtext = rcol if src.types[rating.code] == "VARCHAR" else f"CAST({rcol} AS VARCHAR)"
     sel += [f"{_case(rtext, rmap)} AS code", f"{rtext} AS rating_raw"]
     ts = cols["timestamp"].code
-    sel += [f"{_time(src, ts)} AS ts",      # the text only where it is text (a typed time is NULL or valid)
+    sel += [f"{time_expr(src, ts)} AS ts",      # the text only where it is text (a typed time is NULL or valid)
             f"{q(src.names[ts])} AS ts_raw" if src.types[ts] == "VARCHAR" else "NULL::VARCHAR AS ts_raw"]
     # channel: value_labels; on-site / online lists
     ch = cols.get("channel")
@@ -338,7 +334,7 @@ def build_view(con, src: Source, cb: StreamCodebook, name: str = "src") -> dict:
         sel.append("NULL::VARCHAR AS status")
     for role, alias in (("followup_time", "resolved_at"), ("deadline", "deadline")):
         c = cols.get(role)
-        sel.append(f"{_time(src, c.code)} AS {alias}" if c else f"NULL::TIMESTAMP AS {alias}")
+        sel.append(f"{time_expr(src, c.code)} AS {alias}" if c else f"NULL::TIMESTAMP AS {alias}")
     con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT {', '.join(sel)} FROM {src.scan()} WHERE {src.scope}")
     src.recoded = recoded
     return {"rating": rmap}

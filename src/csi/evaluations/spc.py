@@ -133,7 +133,7 @@ def _unit_chart(ids, c, n_d, x_d, s, prior_ok, alpha, lam, L_, baseline_weeks, f
     high = stats.binom.sf(x - 1, n, e) < alpha / 2
     # standardized by the mid-p probability transform (normal at any n, unlike (x - ne) / sd at rates near 1)
     z = stats.norm.ppf(np.clip(stats.binom.cdf(x - 1, n, e) + 0.5 * stats.binom.pmf(x, n, e), 1e-12, 1 - 1e-12))
-    ew, limit = _ewma(z, np.zeros(k, int), lam, L_)
+    ew, limit = _ewma(z, lam, L_)
     frame = pd.DataFrame({
         "n": n.astype(int), "good": x.astype(int), "rate": x / n, "expected": e, "level": level,
         "lower": stats.binom.ppf(alpha / 2, n, e) / n, "upper": stats.binom.isf(alpha / 2, n, e) / n,
@@ -144,18 +144,14 @@ def _unit_chart(ids, c, n_d, x_d, s, prior_ok, alpha, lam, L_, baseline_weeks, f
     return frame, ok
 
 
-def _ewma(z, unit, lam, L_):
-    """EWMA of z within each unit (cells sorted by unit, then week) and its limit L sd_t."""
-    ew, limit = np.zeros(len(z)), np.zeros(len(z))
-    prev, t = 0.0, 0
+def _ewma(z, lam, L_):
+    """EWMA of one unit's weekly z (in week order) and its limit L sd_t."""
+    ew, prev = np.zeros(len(z)), 0.0
     for i in range(len(z)):
-        if i == 0 or unit[i] != unit[i - 1]:
-            prev, t = 0.0, 0
-        t += 1
         prev = lam * z[i] + (1 - lam) * prev
         ew[i] = prev
-        limit[i] = L_ * np.sqrt(lam / (2 - lam) * (1 - (1 - lam) ** (2 * t)))
-    return ew, limit
+    t = np.arange(1, len(z) + 1)
+    return ew, L_ * np.sqrt(lam / (2 - lam) * (1 - (1 - lam) ** (2 * t)))
 
 
 def signals(c: pd.DataFrame, kind: str) -> pd.DataFrame:

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .. import sem
 from .multigroup import ESTIMATORS, MultiGroup, gamma_means
 
 STEPS = {"configural": set(), "metric": {"loadings"}, "scalar": {"loadings", "intercepts"}}
@@ -41,7 +42,7 @@ KIND = {"metric": "loadings", "scalar": "intercepts"}
 Z975 = float(stats.norm.ppf(0.975))
 
 __all__ = ["ESTIMATORS", "STEPS", "Invariance", "MultiGroup", "analyse", "gamma_means", "invariance",
-           "latent_means", "means_table", "score_tests", "verdict"]
+           "means_table", "score_tests", "verdict"]
 
 
 @dataclass
@@ -163,8 +164,11 @@ def _row(f: StepFit) -> dict:
 
 def analyse(description: str, data: pd.DataFrame, group: str, estimator: str = "ML",
             partial: bool = True, max_free: int | None = None) -> Invariance:
-    """The invariance steps (with partial models where a step fails) and the latent means."""
+    """The invariance steps (with partial models where a step fails) and the latent means. estimator
+    "auto": MLR when Mardia's test rejects multivariate normality of the complete cases, else ML."""
     estimator = estimator.upper()
+    if estimator == "AUTO":
+        estimator = sem.choose(data, sem.observed_variables(description), "auto", "listwise").estimator
     if estimator not in ESTIMATORS:
         raise ValueError(f"estimator must be one of {', '.join(ESTIMATORS)}, not {estimator!r}")
     base = MultiGroup(description, data, group, STEPS["configural"])
@@ -229,8 +233,3 @@ def invariance(description: str, data: pd.DataFrame, group: str, estimator: str 
                partial: bool = True) -> pd.DataFrame:
     """The invariance table (invariance.csv)."""
     return analyse(description, data, group, estimator, partial).table
-
-
-def latent_means(description: str, data: pd.DataFrame, group: str, estimator: str = "ML") -> pd.DataFrame:
-    """Latent means of groups 2..G against the first, in the (partial) scalar model."""
-    return analyse(description, data, group, estimator).latent_means

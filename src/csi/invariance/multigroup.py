@@ -34,8 +34,8 @@ import pandas as pd
 from scipy import optimize, stats
 
 from .. import sem
-from ..sem.measures import robust_measures
-from ..sem.robust import _baseline_delta, _outer, normal_information
+from ..sem.measures import _cfi, _rmsea, _tli, robust_measures
+from ..sem.robust import _baseline_delta, _outer, _ratio, normal_information
 from ..sem.sample import Patterns, vech_index
 
 ESTIMATORS = ("ML", "MLR", "MLM")
@@ -70,6 +70,14 @@ class MultiGroup:
         self.groups = []
         for name in pd.unique(data[group].dropna()):   # lavaan's order: first appearance
             d = sem.complete_cases(data[data[group] == name], cols)
+            if len(d) <= len(cols):
+                from ..errors import CSIError
+
+                raise CSIError(f"group {name!r} of {group!r} has {len(d)} respondent(s) who answered every model "
+                               f"item, for {len(cols)} items: its covariance matrix cannot be estimated",
+                               column=group, value=name,
+                               hint="invariance is tested on complete cases: check which items this group skips "
+                                    "(routed questions?) and leave them out of the model, or merge or drop the group.")
             m = sem.Model(description, d)
             if m.observed != cols or m.locations != probe.locations:
                 raise ValueError(f"group {name!r}: the model does not have the same structure")
@@ -139,14 +147,6 @@ class MultiGroup:
     def local(self, theta, gi):
         idx = self.index[gi]
         return np.where(idx >= 0, theta[np.maximum(idx, 0)], 0.0)
-
-    def carry(self, other: "MultiGroup", theta) -> np.ndarray:
-        """theta of `other` (same groups, other constraints) in this parameterization."""
-        out = np.zeros(self.npar)
-        for gi, idx in enumerate(self.index):
-            loc = other.local(theta, gi)
-            out[idx[idx >= 0]] = loc[idx >= 0]
-        return out
 
     def mapping(self, gi) -> np.ndarray:
         """d local / d theta of group gi (0/1)."""
@@ -244,10 +244,8 @@ class MultiGroup:
         chisq = N * F
         df = self.df()
         chisq_b, df_b = self.baseline()
-        d, d_b = max(chisq - df, 0.0), max(chisq_b - df_b, 0.0)
-        cfi = 1 - d / max(d, d_b) if max(d, d_b) > 0 else 1.0
-        tli = (chisq_b / df_b - chisq / df) / (chisq_b / df_b - 1)
-        rmsea = np.sqrt(G) * np.sqrt(max(chisq - df, 0.0) / (N * df))
+        cfi, tli = _cfi(chisq, df, chisq_b, df_b), _tli(chisq, df, chisq_b, df_b)
+        rmsea = np.sqrt(G) * _rmsea(chisq, df, N)
         srmr, logl = 0.0, 0.0
         for gi, g in enumerate(self.groups):
             mu, sigma = self.moments(theta, gi)[:2]
@@ -292,15 +290,6 @@ class MultiGroup:
 
     def weight(self, gi) -> float:
         return self.groups[gi].n / self.N
-
-    def expected_information(self, theta) -> np.ndarray:
-        """Per observation, of the loglikelihood (the Hessian of F / 2 in expectation)."""
-        E = np.zeros((self.npar, self.npar))
-        for gi in range(len(self.groups)):
-            Dl, _, sigma = self.delta_local(theta, gi)
-            D = Dl @ self.mapping(gi)
-            E += self.weight(gi) * D.T @ normal_information(sigma) @ D
-        return E
 
     def observed_information(self, theta) -> np.ndarray:
         """Hessian of F / 2: central differences of the analytic gradient."""
@@ -383,10 +372,3 @@ class MultiGroup:
             s += M.T @ sg
             I += M.T @ Ig @ M
         return float(self.N * s @ np.linalg.solve(I, s))
-
-
-def _ratio(trace, df):
-    if df <= 0:
-        return np.nan
-    c = trace / df
-    return float(c) if c >= 0 else np.nan

@@ -54,9 +54,9 @@ def check_data(description: str, data: pd.DataFrame, model_file=None, data_file=
     """Raise CSIError if the model cannot be fitted to `data`; return its observed variables.
     missing = "fiml" needs no complete row, but every pair of variables answered together."""
     observed = observed_variables(description, model_file)
-    missing = [v for v in observed if v not in data.columns]
-    if missing:
-        raise CSIError(f"the model uses variable(s) not in the data: {', '.join(missing)}", file=model_file,
+    absent = [v for v in observed if v not in data.columns]
+    if absent:
+        raise CSIError(f"the model uses variable(s) not in the data: {', '.join(absent)}", file=model_file,
                        hint=f"columns of {data_file or 'the data'} are: {', '.join(map(str, data.columns[:40]))}; "
                             "rename the variable in the model or add the column.")
     bad = [v for v in observed if not pd.api.types.is_numeric_dtype(data[v])]

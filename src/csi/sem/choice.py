@@ -60,7 +60,8 @@ class Choice:
                 "incomplete": self.incomplete, "mardia": self.mardia}
 
 
-def _p(p: float) -> str:
+def p_text(p: float) -> str:
+    """A p-value as reports write it."""
     return "p < .001" if p < 0.001 else f"p = {p:.3f}"
 
 
@@ -79,13 +80,13 @@ def choose(data: pd.DataFrame, observed: list[str], estimator: str = "auto", mis
             est, rules["estimator"] = "MLR", "nonnormal"
             reasons["estimator"] = (
                 f"MLR (robust standard errors, Yuan-Bentler scaled chi-square): the model variables are not "
-                f"multivariate normal (Mardia's skewness {_p(m['skew_p'])}, kurtosis z = {m['kurtosis_z']:.1f}, "
-                f"{_p(m['kurtosis_p'])}), so normal-theory standard errors are too small and the ML chi-square "
+                f"multivariate normal (Mardia's skewness {p_text(m['skew_p'])}, kurtosis z = {m['kurtosis_z']:.1f}, "
+                f"{p_text(m['kurtosis_p'])}), so normal-theory standard errors are too small and the ML chi-square "
                 "rejects correct models too often")
         elif m is not None:
             est, rules["estimator"] = "ML", "normal"
             reasons["estimator"] = (f"ML: Mardia's tests do not reject multivariate normality (skewness "
-                                    f"{_p(m['skew_p'])}, kurtosis {_p(m['kurtosis_p'])})")
+                                    f"{p_text(m['skew_p'])}, kurtosis {p_text(m['kurtosis_p'])})")
         else:
             est, rules["estimator"] = "MLR", "few_rows"
             reasons["estimator"] = "MLR: too few complete rows to test normality; robust inference is the safe side"

@@ -88,9 +88,8 @@ def estimate(description: str, data: pd.DataFrame, *, estimator: str = "ML", mis
     An inadmissible or non-converged solution is diagnosed (measures['diagnosis']) and not
     bootstrapped: it is not a basis for findings. `source`: the data file, named in messages.
     """
-    auto = "auto" in (str(estimator).lower(), str(missing).lower())
-    if model is None:
-        check_data(description, data, data_file=source, missing="fiml" if auto else missing)
+    if model is None:       # with missing = auto, FIML is possible: its check (coverage) first
+        check_data(description, data, data_file=source, missing="fiml" if str(missing).lower() == "auto" else missing)
         model = Model(description, data)
     choice = choose(data, model.observed, estimator, missing, [model.inner[i] for i in model.exo])
     estimator, missing = options(choice.estimator, choice.missing)

@@ -371,8 +371,6 @@ def fit_dwls(dm: DeltaModel, r, w, start, max_iter=200, tol=1e-10) -> tuple[np.n
 
 # --- WLSMV -------------------------------------------------------------------------------------------
 
-ORDINAL_KEYS = ("chisq_shift", "ordered", "thresholds")
-
 
 @dataclass
 class WLSMV:
