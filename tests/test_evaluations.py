@@ -279,3 +279,25 @@ def test_codebook_is_checked(tmp_path):
     with pytest.raises(CSIError) as e:
         codebook.load(bad)
     assert "code 9 is not the code of any label" in str(e.value) and "no column has role `timestamp`" in str(e.value)
+
+
+def test_reasons_spelled_otherwise_are_counted_as_their_option(stream, tmp_path):
+    """A reason exported in full-width brackets (or another case or spacing) is the codebook's option:
+    counted, not dropped, and not logged as unknown."""
+    import yaml
+
+    export, _ = stream
+    head = pq.read_table(export).slice(0, 20000).to_pandas()
+    data = yaml.safe_load((ROOT / "data/codebooks/haochaping_2021.yaml").read_text("utf-8"))
+    opt = next(o for c in data["columns"] if c.get("role") == "reasons" for o in c["options"] if o["code"] == "waiting")
+    opt["value"] = opt["value"] + "(窗口)"                      # the codebook: ASCII brackets
+    (tmp_path / "cb.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    cb2 = codebook.load(tmp_path / "cb.yaml")
+    wide = head.assign(差评原因=head["差评原因"].str.replace("等待时间长", "等待时间长（窗口）"))   # the export: full-width
+    n_wait = int(head["差评原因"].fillna("").str.contains("等待时间长").sum())
+    assert n_wait > 0
+    (base,) = analysis.partition_stream(_write(head, tmp_path / "a.parquet"), CB, SALT, [None])
+    (other,) = analysis.partition_stream(_write(wide, tmp_path / "b.parquet"), cb2, SALT, [None])
+    count = lambda part: int(part.counts.loc[part.counts["set"] == "service", "r_waiting"].sum())  # noqa: E731
+    assert count(other) == count(base) > 0
+    assert not [r for r in other.flow.get("recoded", []) if "窗口" in str(r["value"])]

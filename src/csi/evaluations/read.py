@@ -296,16 +296,27 @@ def build_view(con, src: Source, cb: StreamCodebook, name: str = "src") -> dict:
     rs = cols.get("reasons")
     if rs:
         col = q(src.names[rs.code])
-        known = {norm(o["value"]) for o in rs.options}
+        known = {norm(o["value"]): o["value"] for o in rs.options}
         sep = re.compile(rs.separator)
+        # a text the separator matches, to write a cell back with the options as the codebook spells them
+        joiner = next((c for c in (";", ",", "|", "、", " ") if sep.fullmatch(c)), None)
+        rewrite = {}     # cells whose reasons match options only after normalization (width, case, spaces)
         for value, n in distinct(con, src, rs.code):
             if value is None or _is_missing(value, cb):
                 continue
-            bad = [p for p in (x.strip() for x in sep.split(str(value))) if p and norm(p) not in known]
-            for p in bad:
-                recoded.append({"column": rs.header, "value": p, "records": n,
-                                "why": "not a reason listed in the codebook's options", "action": "ignored"})
-        sel.append(f"{col} AS reasons")
+            parts = [p for p in (x.strip() for x in sep.split(str(value))) if p]
+            for p in parts:
+                if norm(p) not in known:
+                    recoded.append({"column": rs.header, "value": p, "records": n,
+                                    "why": "not a reason listed in the codebook's options", "action": "ignored"})
+            canonical = [known.get(norm(p), p) for p in parts]
+            if canonical != parts and joiner is not None:
+                rewrite[str(value)] = joiner.join(canonical)
+        if rewrite:      # reason_flags compares the exact text of each option
+            cases = " ".join(f"WHEN {lit(v)} THEN {lit(c)}" for v, c in rewrite.items())
+            sel.append(f"CASE CAST({col} AS VARCHAR) {cases} ELSE CAST({col} AS VARCHAR) END AS reasons")
+        else:
+            sel.append(f"{col} AS reasons")
     else:
         sel.append("NULL::VARCHAR AS reasons")
     # comment: free text (scrubbed later); missing codes and blanks are no comment
