@@ -63,13 +63,32 @@ def paths(r: sem.Result) -> pd.DataFrame:
                           "std": e.loc[(a, "~", b), "std_all"]} for a, b in PATHS]).set_index("path")
 
 
+def standardized_truth() -> pd.Series:
+    """The simulator's standardized truth: structural weights on unit-variance latents (within a
+    group); the pooled groups differ in latent means, so the pooled standardized truth is computed
+    from a large sample of latents."""
+    spec, pop = population()
+    d = spec["districts"][DISTRICT]
+    rng = np.random.default_rng(2)
+    g = np.where(rng.random(200_000) < d["unit_share"], "unit", "individual")
+    sd = pd.DataFrame(pop.draw_latents(rng, g, d["shift"])).std()
+    return pd.Series({f"{a} ~ {b}": pop.structural[TRUTH.get(a, a)][b] * sd[b] / sd[TRUTH.get(a, a)]
+                      for a, b in PATHS})
+
+
 def replicate(args):
+    return fit_all(args, (("ML", "ML", "listwise"), ("MLR+FIML", "MLR", "fiml")))
+
+
+def fit_all(args, estimators):
+    """Sample `args` = (seed, n) fitted by each (name, estimator, missing): name -> (paths, p-value
+    of the model test, converged and admissible)."""
     seed, n = args
     rng = np.random.default_rng(seed)
     data = draw(rng, n)
     out = {}
-    for name, est, mis in (("ML", "ML", "listwise"), ("MLR+FIML", "MLR", "fiml")):
-        r = sem.estimate(MODEL, data, estimator=est, missing=mis)
+    for name, est, mis in estimators:
+        r = sem.estimate(MODEL, data, estimator=est, missing=mis, ordered="all" if est == "WLSMV" else None)
         m = r.measures
         p = m["pvalue_scaled"] if m.get("pvalue_scaled") is not None else m["pvalue"]
         out[name] = (paths(r), p, bool(m["converged"] and m["admissible"]))
@@ -87,17 +106,7 @@ def main():
     pseudo = paths(sem.estimate(MODEL, big))["est"]          # what ML/MLR estimate as n grows
     _, pop = population()
     latent = pd.Series({f"{a} ~ {b}": pop.structural[TRUTH.get(a, a)][b] for a, b in PATHS})
-    # the simulator's standardized truth: structural weights on unit-variance latents (within a
-    # group); the pooled groups differ in latent means, so the pooled standardized truth is computed
-    # from a large sample of latents
-    rng = np.random.default_rng(2)
-    spec = population()[0]
-    d = spec["districts"][DISTRICT]
-    g = np.where(rng.random(200_000) < d["unit_share"], "unit", "individual")
-    eta = pd.DataFrame(pop.draw_latents(rng, g, d["shift"]))
-    sd = eta.std()
-    std_truth = pd.Series({f"{a} ~ {b}": pop.structural[TRUTH.get(a, a)][b] * sd[b] / sd[TRUTH.get(a, a)]
-                           for a, b in PATHS})
+    std_truth = standardized_truth()
     tasks = [(1000 + i, a.n) for i in range(a.reps)]
     with mp.get_context("spawn").Pool(a.jobs) as pool:
         results = pool.map(replicate, tasks)

@@ -38,19 +38,24 @@ writeLines(sprintf("%.6f %.6f", t$standard$stat, t$yuan.bentler.mplus$stat), arg
 """
 
 
-def simulate(n: int = 2800, seed: int = 2024) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
+def factors(rng, n: int) -> dict:
+    """The five constructs' scores of n respondents (the structural model above)."""
     z = rng.standard_normal((n, 5))
     qua = z[:, 0]
     exp_ = 0.5 * qua + np.sqrt(0.75) * z[:, 1]
     val = 0.5 * qua + 0.2 * exp_ + 0.7 * z[:, 2]
     sat = 0.4 * qua + 0.3 * val + 0.1 * exp_ + 0.6 * z[:, 3]
     loy = 0.7 * sat + 0.6 * z[:, 4]
-    factors = dict(zip(CONSTRUCTS, (qua, exp_, val, sat, loy)))
+    return dict(zip(CONSTRUCTS, (qua, exp_, val, sat, loy)))
+
+
+def simulate(n: int = 2800, seed: int = 2024) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    factors_ = factors(rng, n)
     cols = {}
     for c in CONSTRUCTS:
         for i in range(5):
-            y = 3 + (0.6 + 0.08 * i) * factors[c] + 0.7 * rng.standard_normal(n)
+            y = 3 + (0.6 + 0.08 * i) * factors_[c] + 0.7 * rng.standard_normal(n)
             cols[f"{c.lower()}{i + 1}"] = np.clip(np.round(1.2 * y - 0.6), 1, 7)
     d = pd.DataFrame(cols)
     X = d.to_numpy(copy=True)

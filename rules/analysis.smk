@@ -51,6 +51,7 @@ rule model:
         priorities=shown("results/{district}/model/priorities.csv", "priorities", "Model"),
         priority_ranks="results/{district}/model/priority_ranks.csv",
         index_draws="results/{district}/model/index_draws.csv",
+        sensitivity=shown("results/{district}/model/sensitivity.csv", "sensitivity", "Model"),
     params:
         tables=folder_of("reliability"),
         cfa_out=folder_of("cfa_fit"),

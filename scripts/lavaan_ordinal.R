@@ -16,12 +16,21 @@
 #     3-factor CFA (visual, textual, speed), ordered = all.
 # (b) chengdu_a: data/models/csi_government.lavaan on tests/fixtures/lavaan/chengdu_a.csv,
 #     complete cases, every item ordered (5- and 3-point items; cmp_complained binary).
-suppressPackageStartupMessages(library(lavaan))
+# (c) chengdu_a_pairwise: the same with every row (65 of 1000 have blank cells) and
+#     missing = "pairwise".
+# (d) holzinger_pairwise: (a)'s data with blank cells (x2 in every 7th row, x5 in every 11th,
+#     x7 and x9 in every 13th), missing = "pairwise", its Gamma too; and
+#     holzinger_pairwise.boot.csv: lavaan's bootstrap (B = 1000, set.seed(1); lavaan asks for
+#     estimator = "DWLS" with se = "bootstrap": WLSMV's estimates) SEs and percentile CIs.
+#   NAME.wlsmv.reliability.csv semTools' compRelSEM (ord.scale = TRUE: Green & Yang 2009) and AVE
+#                              of the CFA by WLSMV (holzinger_ordinal; chengdu_a_cfa: the
+#                              measurement part of the CSI model, every row, missing = "pairwise")
+suppressPackageStartupMessages({library(lavaan); library(semTools)})
 args <- commandArgs(trailingOnly = TRUE)
 out_dir <- if (length(args) >= 1) args[1] else "tests/fixtures/lavaan"
 
-write_case <- function(name, model, data, gamma = FALSE) {
-  fit <- sem(model, data = data, ordered = names(data), estimator = "WLSMV")
+write_case <- function(name, model, data, gamma = FALSE, missing = "listwise") {
+  fit <- sem(model, data = data, ordered = names(data), estimator = "WLSMV", missing = missing)
   ss <- lavInspect(fit, "sampstat")
   th <- ss$th
   R <- ss$cov
@@ -71,3 +80,37 @@ cd <- read.csv(file.path(out_dir, "chengdu_a.csv"))
 cd <- cd[complete.cases(cd), ]
 csi_model <- paste(readLines("data/models/csi_government.lavaan"), collapse = "\n")
 write_case("chengdu_a", csi_model, cd)
+
+# (c)
+cd_all <- read.csv(file.path(out_dir, "chengdu_a.csv"))
+write_case("chengdu_a_pairwise", csi_model, cd_all, missing = "pairwise")
+
+# (d)
+hs_na <- hs_ord
+hs_na$x2[seq(7, nrow(hs_na), 7)] <- NA
+hs_na$x5[seq(11, nrow(hs_na), 11)] <- NA
+hs_na$x7[seq(13, nrow(hs_na), 13)] <- NA
+hs_na$x9[seq(13, nrow(hs_na), 13)] <- NA
+write.csv(hs_na, file.path(out_dir, "holzinger_pairwise.csv"), row.names = FALSE, na = "")
+write_case("holzinger_pairwise", hs_model, hs_na, gamma = TRUE, missing = "pairwise")
+set.seed(1)
+bfit <- sem(hs_model, data = hs_na, ordered = names(hs_na), estimator = "DWLS", missing = "pairwise",
+            se = "bootstrap", bootstrap = 1000)
+pe <- parameterEstimates(bfit, boot.ci.type = "perc")
+pe <- pe[pe$op %in% c("=~", "~~", "|"), c("lhs", "op", "rhs", "est", "se", "ci.lower", "ci.upper")]
+names(pe) <- c("lhs", "op", "rhs", "est", "boot_se", "ci_lower", "ci_upper")
+write.csv(pe, file.path(out_dir, "holzinger_pairwise.boot.csv"), row.names = FALSE)
+
+# reliability of ordered items (semTools)
+write_reliability <- function(name, model, data, missing = "listwise") {
+  fit <- cfa(model, data = data, ordered = names(data), estimator = "WLSMV", missing = missing)
+  om <- compRelSEM(fit)
+  av <- AVE(fit)
+  write.csv(data.frame(construct = names(om), omega = sprintf("%.12g", as.numeric(om)),
+                       ave = sprintf("%.12g", as.numeric(av[names(om)]))),
+            file.path(out_dir, paste0(name, ".wlsmv.reliability.csv")), row.names = FALSE)
+}
+write_reliability("holzinger_ordinal", hs_model, hs_ord)
+cfa_lines <- grep("=~", strsplit(csi_model, "\n")[[1]], value = TRUE)
+cfa_items <- unlist(lapply(strsplit(sub(".*=~", "", cfa_lines), "\\+"), trimws))
+write_reliability("chengdu_a_cfa", paste(cfa_lines, collapse = "\n"), cd_all[, cfa_items], missing = "pairwise")

@@ -66,3 +66,46 @@ def test_auto_fits_what_it_chose_and_says_why():
     assert (auto.measures["estimator"], auto.measures["missing"]) == ("MLR", "fiml")
     assert auto.measures["choice"]["estimator"].startswith("MLR") and auto.measures["choice"]["mardia"]["n"] > 0
     pd.testing.assert_frame_equal(auto.estimates, given.estimates)
+
+
+def test_ordered_items_get_wlsmv_and_skipped_items_pairwise():
+    """auto with the codebook's ordered items: WLSMV when they are all the model's variables
+    (pairwise deletion when some were skipped); a model mixing them with a continuous variable
+    keeps the continuous estimators, and the reason says why."""
+    d = pd.read_csv(FIX / "chengdu_a.csv")
+    cols = list(d.columns)
+    c = sem.choose(d, cols, ordered=cols)
+    assert (c.estimator, c.missing) == ("WLSMV", "pairwise")
+    assert c.rules["estimator"] == "ordinal" and "all 20 model variables are ordered" in c.reasons["estimator"]
+    assert "5-point and 3-point scales and a two-category (yes/no) item" in c.reasons["estimator"]
+    assert "65 respondents (6.5%)" in c.reasons["missing"] and "MCAR" in c.reasons["missing"]
+    c = sem.choose(d.dropna(), cols, ordered=cols)
+    assert (c.estimator, c.missing) == ("WLSMV", "listwise")
+    c = sem.choose(d, cols, ordered=cols[:-1])
+    assert (c.estimator, c.missing) == ("MLR", "fiml") and c.record()["ordered_mixed"]
+    assert "analysed as continuous" in c.reasons["estimator"]
+    c = sem.choose(d, cols, estimator="MLR", ordered=cols)       # a given estimator is kept
+    assert c.estimator == "MLR" and c.rules["estimator"] == "given"
+
+
+def test_codebook_decides_which_items_are_ordered(tmp_path):
+    """At most 7 categories: ordered, unless the scale says `ordered: false`; a 1-10 scale is
+    continuous unless it says `ordered: true`."""
+    import yaml
+
+    from csi import codebook
+
+    cb = codebook.load(ROOT / "data/codebooks/ssa_service_2021.yaml")
+    assert cb.ordered_items(["sat_overall", "hnd_service", "cmp_complained", "not_in_codebook"]) == \
+        ["sat_overall", "hnd_service", "cmp_complained"]
+    ecsi = yaml.safe_load((ROOT / "data/codebooks/ecsi_example.yaml").read_text("utf-8"))
+    items = [c["code"] for c in ecsi["columns"] if c.get("role") == "item"]
+    assert codebook.Codebook(ecsi).ordered_items(items) == []          # 1-10 answers
+    for scale in ecsi["scales"].values():
+        scale["ordered"] = True
+    assert codebook.Codebook(ecsi).ordered_items(items) == items
+    data = yaml.safe_load((ROOT / "data/codebooks/ssa_service_2021.yaml").read_text("utf-8"))
+    data["scales"]["sat5"]["ordered"] = False
+    p = tmp_path / "cb.yaml"
+    p.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    assert codebook.load(p).ordered_items(["sat_overall", "hnd_service"]) == ["hnd_service"]

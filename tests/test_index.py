@@ -57,3 +57,38 @@ def test_priorities_rank_by_potential(fitted):
     assert list(ipma["priority"]) == [1, 2, 3, 4]
     assert ipma["potential"].is_monotonic_decreasing
     assert np.allclose(ipma["potential"], ipma["importance"] * (100 - ipma["performance"]))
+
+
+def test_ordinal_importance_is_the_index_change_of_the_expected_answers():
+    """WLSMV: shift a driver's latent mean by a small d; each item's latent response y* (variance 1)
+    moves by its loading path x d, and its expected answer, sum_k v_k P(category k), follows from
+    the normal CDF at the thresholds. The SAT index must move by importance x the driver's index
+    change, and the index of the expected answers at d = 0 is the index of the item means."""
+    from scipy import stats
+
+    data = pd.read_csv(FIX / "chengdu_a.csv").dropna()
+    r = sem.estimate(TEXT, data, estimator="WLSMV", ordered="all")
+    s = index.spec(r.model, TEXT, codebook.load(CODEBOOK), "SAT")
+    model, x, X = r.model, r.fit.x, r.data.to_numpy(float)
+    idx, ipma = index.tables(r, s, X, None)
+    B, L, P, T = model.matrices(x)
+    C = np.linalg.inv(np.eye(model.m) - B)
+
+    def expected(shift):       # E[answer] per item with y* ~ N(shift, 1), sample thresholds
+        out = []
+        for j, col in enumerate(X.T):
+            v, counts = np.unique(col, return_counts=True)
+            tau = stats.norm.ppf(np.cumsum(counts)[:-1] / len(col))
+            out.append(v[0] + np.sum(np.diff(v) * stats.norm.sf(tau - shift[j])))
+        return np.array(out)
+
+    k = len(s.constructs)
+    base = index.values(model, x, expected(np.zeros(model.p)), s)
+    assert np.allclose(base[:k], idx["index"], atol=1e-9)
+    imp = ipma.set_index("driver")["importance"]
+    for driver in s.drivers:
+        d = 1e-5
+        moved = index.values(model, x, expected(L @ C[:, model.inner.index(driver)] * d), s)
+        d_driver = moved[s.constructs.index(driver)] - base[s.constructs.index(driver)]
+        d_sat = moved[s.constructs.index("SAT")] - base[s.constructs.index("SAT")]
+        assert d_sat / d_driver == pytest.approx(imp[driver], rel=1e-4)

@@ -59,3 +59,47 @@ def test_plan_command_on_the_default_model(tmp_path):
     ratio = (width[150] * np.sqrt(150)) / (width[600] * np.sqrt(600))
     assert 0.75 < ratio < 1.33, ratio
     assert (tmp_path / "plan/power.png").exists()
+
+
+def test_plan_from_an_ordinal_solution_draws_ordered_answers(tmp_path):
+    """From a WLSMV fit (estimates.csv with thresholds) the samples are ordered answers cut at the
+    fitted thresholds (their category shares match the population's), refitted by WLSMV: the
+    strong paths have full power and the index CI narrows with n."""
+    from scipy import stats as st
+
+    from csi import sem
+    from csi.cli import main
+
+    from conftest import CODEBOOK, ROOT
+
+    fix = ROOT / "tests/fixtures/lavaan"
+    model = ROOT / "data/models/csi_government.lavaan"
+    district = tmp_path / "results/a"
+    data = pd.read_csv(fix / "chengdu_a.csv")
+    (district / "data").mkdir(parents=True)
+    data.to_parquet(district / "data/clean.parquet")
+    r = sem.estimate(model.read_text(), data, estimator="WLSMV", missing="pairwise", ordered="all")
+    sem.write_result(r, district / "model")
+    est = pd.read_csv(district / "model/estimates.csv")
+    m, x, layout, sigma = plan.population(model.read_text(), est)
+    th = plan.thresholds(est, m.observed)
+    # y*: unit variances (delta parameterization; lavaan 0.6-14 sets the residual variances with every
+    # residual at zero, so the outcomes of the ordered mediator cmp_complained are 0.1% off)
+    assert np.allclose(np.diag(sigma), 1.0, atol=0.002)
+    # the category shares of a large draw are the population's: Phi(t_k) - Phi(t_k-1)
+    rng = np.random.default_rng(0)
+    Y = rng.standard_normal((200_000, len(th))) @ np.linalg.cholesky(sigma).T
+    j = m.observed.index("cmp_complained")
+    share = np.mean(np.searchsorted(th[j], Y[:, j]) == 1)
+    assert abs(share - st.norm.sf(th[j][0])) < 0.005
+    assert main(["plan", str(model), "--from", str(district), "--n", "250,1000", "--reps", "6",
+                 "--codebook", str(CODEBOOK), "--target", "SAT", "--out", str(tmp_path / "plan"), "--quiet"]) == 0
+    power = pd.read_csv(tmp_path / "plan/power.csv")
+    assert (power["converged"] == 6).all()
+    p = power.pivot_table(index="path", columns="n", values="power")
+    assert p.loc["TRU ~ SAT", 1000] == 1.0 and p.loc["cmp_complained ~ SAT", 1000] == 1.0
+    tv = power.drop_duplicates("path").set_index("path")["true_value"]
+    e = r.estimates.set_index(["lhs", "op", "rhs"])
+    assert tv["cmp_complained ~ SAT"] == pytest.approx(e.loc[("cmp_complained", "~", "SAT"), "est"], abs=1e-8)
+    width = pd.read_csv(tmp_path / "plan/index_ci_width.csv").set_index("n")["expected_ci_width"]
+    assert width[1000] < width[250]

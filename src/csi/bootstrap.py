@@ -6,7 +6,9 @@ number of jobs. A named `stream` (the pipeline: the district) makes it SeedSeque
 b]), key from the name, so districts sharing the study's seed do not share their draws. Each refit starts from the full-sample estimate (warm start) and reuses the
 model structure; a refit is a few BFGS steps. With complete data (listwise; ML, MLM or MLR,
 whose estimates are ML's) a refit is ML on the resampled covariance; with FIML it is a FIML fit
-to the resampled rows (their missingness patterns recomputed).
+to the resampled rows (their missingness patterns recomputed). With WLSMV (ordered items) a refit
+re-estimates the thresholds, polychoric correlations and DWLS weights of the resampled rows (as
+lavaan refits each draw) and then the DWLS estimates (Gauss-Newton from the full-sample ones).
 """
 
 from __future__ import annotations
@@ -46,7 +48,12 @@ def _replicate(b: int):
     model, X, x0, h_inv, layout, seed = (_STATE[k] for k in ("model", "X", "x0", "h_inv", "layout", "seed"))
     rng = np.random.default_rng(np.random.SeedSequence([*seed, b]))
     idx = rng.integers(0, len(X), len(X))
-    if _STATE.get("fiml"):
+    if _STATE.get("ordinal") is not None:
+        from .sem.ordinal import refit
+
+        dm, values, R = _STATE["ordinal"]
+        x, ok, th = refit(dm, X[idx], x0[dm.keep], values, start=R)
+    elif _STATE.get("fiml"):
         x, ok = _refit_fiml(model, X[idx], x0, h_inv)
     else:
         S = sem.sample_cov(X[idx])
@@ -56,9 +63,11 @@ def _replicate(b: int):
             x, ok = fit.x, fit.converged
     extra = _STATE.get("extra")
     if not ok:
-        n = len(layout.rows) + len(layout.effects)
+        n = len(layout.rows) + len(layout.effects) + _STATE["nth"]
         return b, np.full(n, np.nan), np.full(n, np.nan), False, False, None
     est, std = sem.point_values(model, x, layout)
+    if _STATE.get("ordinal") is not None:     # thresholds after the layout's rows (std: var(y*) = 1)
+        est, std = np.concatenate([est, th]), np.concatenate([std, th])
     return b, est, std, True, _proper(model, x), (None if extra is None else extra(model, x, X[idx]))
 
 
@@ -93,17 +102,21 @@ def stream_key(name: str) -> int:
 
 
 def run(model: sem.Model, X: np.ndarray, fit: sem.Fit, layout: sem.Layout, B: int, seed: int,
-        jobs: int = 1, progress: bool = True, extra=None, fiml: bool = False, stream: str | None = None) -> Draws:
+        jobs: int = 1, progress: bool = True, extra=None, fiml: bool = False, stream: str | None = None,
+        ordinal=None) -> Draws:
     """B refits; `extra(model, x, X_resampled)` adds statistics computed on each replicate.
     fiml: X holds the rows FIML used (with NaN) and fit.x the FIML estimates (intercepts last).
+    ordinal: (DeltaModel, category values per item, polychoric matrix) of a WLSMV fit (X: its rows, NaN where
+    pairwise); the draws then hold the thresholds after the layout's rows.
 
     Stops early when most draws fail: checked in draw order after every CHECK_EVERY draws, so the
     verdict is the same for any number of workers.
     """
-    _STATE.update(model=model, X=np.asarray(X, float), x0=fit.x, h_inv=np.linalg.pinv(fit.information),
+    _STATE.update(model=model, X=np.asarray(X, float), x0=fit.x,
+                  h_inv=None if ordinal is not None else np.linalg.pinv(fit.information),
                   layout=layout, seed=[seed] if stream is None else [seed, stream_key(stream)], extra=extra,
-                  fiml=fiml)
-    n = len(layout.rows) + len(layout.effects)
+                  fiml=fiml, ordinal=ordinal, nth=0 if ordinal is None else sum(len(v) - 1 for v in ordinal[1]))
+    n = len(layout.rows) + len(layout.effects) + _STATE["nth"]
     est, std = np.full((B, n), np.nan), np.full((B, n), np.nan)
     conv, adm = np.zeros(B, bool), np.zeros(B, bool)
     ext: list = [None] * B

@@ -101,17 +101,17 @@ def _fit(a) -> None:
     sem.check_data(text, data, a.model, a.data, missing="fiml" if a.missing == "auto" else a.missing)
     model = sem.Model(text, data)
     extra = spec = cb = None
-    if a.codebook and a.estimator == "WLSMV":
-        raise CSIError("CSI indices and the IPMA from a WLSMV solution are not supported yet",
-                       hint="fit with --estimator MLR (or auto) for indices, or drop --codebook.")
+    categorical = None
     if a.codebook:
         from . import codebook, index
 
         cb = codebook.load(a.codebook)
         spec = index.spec(model, text, cb, target=a.target)
-        extra = lambda m, x, X: index.values(m, x, index.item_means(m, x, X), spec)  # noqa: E731
+        extra = index.statistic(spec)
+        categorical = cb.ordered_items(model.observed)
     result = sem.estimate(text, data, estimator=a.estimator, missing=a.missing, bootstrap=a.bootstrap, seed=a.seed,
                           stream=a.stream, ordered=(a.ordered if a.ordered in (None, "all") else a.ordered.split(",")),
+                          categorical=categorical,
                           jobs=a.jobs, progress=False if a.quiet else a.out, extra=extra, model=model, source=a.data)
     m = result.measures
     tables = {}
@@ -124,10 +124,13 @@ def _fit(a) -> None:
             idx, ipma, w, prio = index.withheld(spec)
         tables = {"index.csv": idx, "ipma.csv": ipma, "index_weights.csv": w, "priorities.csv": prio}
         tables.update(index.draw_tables(spec, result.extra_draws))   # index_draws.csv, priority_ranks.csv
+        tables["sensitivity.csv"] = sem.sensitivity(result, text, data, categorical, source=a.data)
     io.write_tables(a.out, tables)
     sem.write_result(result, a.out)
-    print(f"fitted {a.model} to {a.data} (n = {m['n']}): chisq {m['chisq']:.3f}, df {m['df']}, "
-          f"CFI {m['cfi']:.3f}, RMSEA {m['rmsea']:.3f}, SRMR {m['srmr']:.3f}; "
+    sc = "_scaled" if m.get("chisq_scaled") is not None else ""     # robust estimators: the scaled test
+    print(f"fitted {a.model} to {a.data} by {m['estimator']} (n = {m['n']}): chisq{sc.replace('_', ' ')} "
+          f"{m['chisq' + sc]:.3f}, df {m['df']}, CFI {m['cfi' + sc]:.3f}, RMSEA {m['rmsea' + sc]:.3f}, "
+          f"SRMR {m['srmr']:.3f}; "
           f"{'admissible' if m['admissible'] else 'NOT ADMISSIBLE'}", file=sys.stderr)
     if not m["admissible"]:
         print("  The solution is not a basis for findings: bootstrap, indices and priorities are withheld.",
@@ -160,18 +163,26 @@ def _measurement(a) -> None:
     text = Path(a.model).read_text("utf-8")
     cfa_text = pm.measurement_model(text)
     data = sem.read_data(a.data)
-    sem.check_data(cfa_text, data, a.model, a.data)
-    cfa = sem.estimate(cfa_text, data, source=a.data)
+    cb = None
+    if a.codebook:
+        from . import codebook
+
+        cb = codebook.load(a.codebook)
+    items = sem.observed_variables(cfa_text, a.model)
+    # ordered items (the codebook's): the CFA by WLSMV, with ordinal omega and AVE (semTools');
+    # otherwise ML on the complete cases
+    ordinal = cb is not None and items and set(items) <= set(cb.ordered_items(items))
+    sem.check_data(cfa_text, data, a.model, a.data, missing="auto" if ordinal else "listwise")
+    cfa = (sem.estimate(cfa_text, data, source=a.data, estimator="WLSMV", missing="auto", ordered="all") if ordinal
+           else sem.estimate(cfa_text, data, source=a.data))
     rel = pm.reliability(cfa, data, cfa_text)
     constructs = list(rel["construct"])
     fl = pm.fornell_larcker(cfa, rel, constructs)
     h, h2 = pm.htmt(data, cfa_text), pm.htmt(data, cfa_text, geometric=True)
     if a.drivers:
         drivers = a.drivers.split(",")
-    elif a.codebook:
-        from . import codebook
-
-        drivers = pm.drivers(text, codebook.load(a.codebook))
+    elif cb is not None:
+        drivers = pm.drivers(text, cb)
     else:
         drivers = pm.drivers(text)
     tables = {"reliability.csv": rel, "fornell_larcker.csv": fl.reset_index(names="construct"),
@@ -242,6 +253,7 @@ def _compare(a) -> None:
 
 
 def _plan(a) -> None:
+    import numpy as np
     import pandas as pd
 
     from . import io, plan, plots, sem
@@ -260,16 +272,21 @@ def _plan(a) -> None:
         raise CSIError(str(e), file=a.estimates, hint="give an estimates.csv of this model "
                        "(results/<district>/model/estimates.csv) or write population values in that format.") from None
     ns = sorted({int(v) for v in a.n.split(",")})
-    index_fn = means = None
-    if a.data and a.codebook:
+    index_fn = means = values = None
+    th = plan.thresholds(est, model.observed)      # an ordinal (WLSMV) solution: ordered answers
+    data = sem.read_data(a.data) if a.data else None
+    if th is not None and data is not None:        # the answer values, where the data has them all
+        found = [np.unique(pd.to_numeric(data[v], errors="coerce").dropna()) for v in model.observed]
+        values = [f if len(f) == len(t) + 1 else np.arange(1.0, len(t) + 2) for f, t in zip(found, th)]
+    if data is not None and a.codebook:
         from . import codebook, index
 
         spec = index.spec(model, text, codebook.load(a.codebook), target=a.target)
-        means = sem.complete_cases(sem.read_data(a.data), model.observed).mean().to_numpy()
+        means = sem.complete_cases(data, model.observed).mean().to_numpy()
         k = spec.constructs.index(a.target)
-        index_fn = lambda m, xx, X: index.values(m, xx, X.mean(axis=0), spec)[k]  # noqa: E731
+        index_fn = lambda m, xx, X, ordinal=False: index.statistic(spec)(m, xx, X, ordinal=ordinal)[k]  # noqa: E731
     power, width = plan.run(model, x, layout, sigma, ns, a.reps, a.seed, jobs=a.jobs, index_fn=index_fn,
-                            means=means, progress=not a.quiet)
+                            means=means, progress=not a.quiet, thresholds=th, values=values)
     io.write_tables(a.out, {"power.csv": power, **({"index_ci_width.csv": width} if len(width) else {})})
     plots.save(plots.power_curves(power, width), a.out, "power")
     print(power.pivot_table(index="path", columns="n", values="power").round(2).to_string(), file=sys.stderr)
@@ -458,20 +475,22 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--root", default=".", help="folder the spec's paths are relative to")
     s.set_defaults(func=_simulate)
 
-    f = sub.add_parser("fit", help="fit a lavaan-syntax SEM by ML; write estimates.csv and fit.json")
+    f = sub.add_parser("fit", help="fit a lavaan-syntax SEM (ML, MLR, MLM, WLSMV); write estimates.csv and fit.json")
     f.add_argument("model", help="model file in lavaan syntax")
     f.add_argument("data", help="CSV or parquet with numeric columns")
     f.add_argument("--out", required=True, help="output folder")
     f.add_argument("--estimator", choices=["ML", "MLR", "MLM", "WLSMV", "auto"], default="ML",
                    help="lavaan's estimator: ML; MLR (robust Huber-White SEs, Yuan-Bentler scaled chi-square); "
                         "MLM (robust SEs, Satorra-Bentler scaled chi-square; complete data only); WLSMV "
-                        "(ordinal items: DWLS on polychoric correlations, with --ordered); auto: MLR "
-                        "when Mardia's test rejects multivariate normality, else ML")
+                        "(ordinal items: DWLS on polychoric correlations); auto: WLSMV when the codebook "
+                        "makes every model item ordered (scales of at most 7 categories), else MLR when "
+                        "Mardia's test rejects multivariate normality, else ML")
     f.add_argument("--ordered", help="with WLSMV: 'all', or the comma-separated ordered items (all the "
-                                     "model's items, for now)")
-    f.add_argument("--missing", choices=["listwise", "fiml", "auto"], default="listwise",
-                   help="missing values: listwise deletion, or full-information ML (lavaan's missing = \"ml\"); "
-                        "auto: FIML when some rows are incomplete")
+                                     "model's items, for now); default: the codebook's ordered items")
+    f.add_argument("--missing", choices=["listwise", "fiml", "pairwise", "auto"], default="listwise",
+                   help="missing values: listwise deletion; full-information ML (lavaan's missing = \"ml\"; "
+                        "ML/MLR); pairwise (WLSMV); auto: FIML (pairwise with WLSMV) when some rows are "
+                        "incomplete")
     f.add_argument("--bootstrap", type=int, default=0, metavar="B",
                    help="bootstrap draws for percentile CIs (0: normal-theory CIs)")
     f.add_argument("--seed", type=int, default=20211122)

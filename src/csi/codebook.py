@@ -15,6 +15,7 @@ from .errors import CSIError
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~50x faster
 
 SCHEMA_FILE = "codebook.schema.json"
+MAX_ORDERED = 7      # scales with at most this many categories are ordered unless the codebook says otherwise
 
 
 def schema() -> dict:
@@ -30,6 +31,16 @@ class Scale:
     top_box: tuple[int, ...]
     labels_en: dict[int, str] = field(default_factory=dict)
     exported_as: str = "labels"
+    ordered: bool | None = None       # None: decided by the number of categories (is_ordered)
+
+    @property
+    def categories(self) -> int:
+        return len(set(self.labels.values()) | set(range(self.min, self.max + 1)))
+
+    @property
+    def is_ordered(self) -> bool:
+        """Ordered categories in the SEM: as the codebook says, else up to MAX_ORDERED categories."""
+        return self.ordered if self.ordered is not None else self.categories <= MAX_ORDERED
 
     def reverse(self, code):
         return self.min + self.max - code
@@ -96,7 +107,7 @@ class Codebook:
             name: Scale(name=name, min=s["min"], max=s["max"], labels=dict(s["labels"]),
                         top_box=tuple(s["top_box"]),
                         labels_en={int(k): v for k, v in s.get("labels_en", {}).items()},
-                        exported_as=s.get("exported_as", "labels"))
+                        exported_as=s.get("exported_as", "labels"), ordered=s.get("ordered"))
             for name, s in data["scales"].items()
         }
         self.constructs = data["constructs"]
@@ -133,6 +144,12 @@ class Codebook:
 
     def scale_of(self, code: str) -> Scale:
         return self.scales[self.by_code[code].scale]
+
+    def ordered_items(self, variables) -> list[str]:
+        """The variables (of a model) the codebook makes ordered categories: items whose scale
+        is_ordered. Variables it does not describe as scaled items are continuous."""
+        return [v for v in variables if v in self.by_code and self.by_code[v].scale
+                and self.scale_of(v).is_ordered]
 
     def label(self, code: str, language: str = "en") -> str:
         if code in self.constructs:

@@ -10,6 +10,13 @@ implied mean from every answer given), b_i the construct's factor-score (regress
 its own indicators, from the fitted model (Sigma^-1 Lambda M, the CB-SEM counterpart of PLS outer weights), and r_i the item
 ranges from the codebook. With all items at their minimum I = 0, at their maximum I = 100.
 
+From an ordinal (WLSMV) solution the index stays on the observed item scale: xbar_i are the
+means of the answers given (the thresholds are saturated, so the model reproduces them), b_i are
+the factor-score weights of the latent responses y* (Sigma* the model's y* correlation matrix),
+and the loading in a_c below is the observed-scale loading lambda_i sum_m (v_m+1 - v_m) phi(tau_m):
+the change of the item's expected answer per unit of the latent variable, averaged over the
+respondents (v the answer values, tau the thresholds; for ML the item's own loading).
+
 IPMA (Ringle & Sarstedt 2016): the drivers are the codebook's `kind: driver` constructs with a
 path to the target (direct or mediated, e.g. image -> expectations -> quality -> satisfaction);
 performance = driver index; importance = unstandardized total effect of the driver on the target
@@ -83,11 +90,28 @@ def item_means(model: sem.Model, x: np.ndarray, X: np.ndarray) -> np.ndarray:
     the model's parameters: with latent means 0 they are the model-implied item means, estimated
     from every answer given (under MAR). Otherwise the means of the complete rows X."""
     q = len(model.start)
-    return np.asarray(x[q:q + model.p], float) if len(x) > q else np.asarray(X, float).mean(axis=0)
+    return np.asarray(x[q:q + model.p], float) if len(x) > q else np.nanmean(np.asarray(X, float), axis=0)
 
 
-def values(model: sem.Model, x: np.ndarray, means: np.ndarray, s: Spec) -> np.ndarray:
-    """[index per construct..., importance per driver...] for parameters x and item means."""
+def ordinal_scale(X: np.ndarray) -> np.ndarray:
+    """Per item (column of X, blanks NaN): d E[answer] / d mu* = sum_m (v_m+1 - v_m) phi(tau_m),
+    the expected change of the answer per unit shift of its latent response y* (var 1), from the
+    sample thresholds tau (the answered cells) and the answer values v."""
+    from scipy import stats
+
+    out = []
+    for col in np.asarray(X, float).T:
+        col = col[~np.isnan(col)]
+        v, counts = np.unique(col, return_counts=True)
+        tau = stats.norm.ppf(np.cumsum(counts)[:-1] / len(col))
+        out.append(float(np.sum(np.diff(v) * stats.norm.pdf(tau))))
+    return np.array(out)
+
+
+def values(model: sem.Model, x: np.ndarray, means: np.ndarray, s: Spec, scale: np.ndarray | None = None) -> np.ndarray:
+    """[index per construct..., importance per driver...] for parameters x and item means; scale:
+    per observed variable the factor from its loading to the observed scale (ordinal_scale for a
+    WLSMV solution; None: 1, the loadings are on the item scale)."""
     x = x[:len(model.start)]
     B, L, P, T = model.matrices(x)
     sigma, parts = model.implied(x)
@@ -100,7 +124,8 @@ def values(model: sem.Model, x: np.ndarray, means: np.ndarray, s: Spec) -> np.nd
         b = W[j, idx]
         denom = (b * s.rng[idx]).sum()
         out.append(100 * (b * (means[idx] - s.lo[idx])).sum() / denom)
-        slope[c] = 100 * (b * L[idx, j]).sum() / denom
+        lam = L[idx, j] if scale is None else L[idx, j] * scale[idx]
+        slope[c] = 100 * (b * lam).sum() / denom
     total = np.linalg.inv(np.eye(model.m) - B) - np.eye(model.m)
     t = model.inner.index(s.target)
     for d in s.drivers:
@@ -128,7 +153,8 @@ def tables(result: sem.Result, s: Spec, X: np.ndarray, draws: np.ndarray | None)
     """index.csv and ipma.csv frames (bootstrap percentile CIs when draws are given). ipma.csv's
     p_rank, p_first and p_tied: the driver's share of draws at its own priority, at priority 1,
     and tied with another driver (see priority_ranks); NaN without draws."""
-    est = values(result.model, result.fit.x, item_means(result.model, result.fit.x, X), s)
+    scale = ordinal_scale(X) if getattr(result, "ordinal", None) is not None else None
+    est = values(result.model, result.fit.x, item_means(result.model, result.fit.x, X), s, scale)
     k = len(s.constructs)
     lo = hi = np.full(len(est), np.nan)
     if draws is not None and (~np.isnan(draws).any(axis=1)).sum() >= 2:   # else no CI (too few draws)
@@ -218,6 +244,14 @@ def priority_ranks(s: Spec, draws: np.ndarray | None) -> pd.DataFrame:
     n = len(s.drivers)
     return pd.DataFrame({"driver": np.repeat(s.drivers, n), "rank": np.tile(np.arange(1, n + 1), n),
                          "probability": p.ravel(), "p_tied": np.repeat(tied, n), "draws": used, "left_out": left})
+
+
+def statistic(s: Spec):
+    """The bootstrap's `extra` statistic: values() of a draw (estimate() passes ordinal=True for a
+    WLSMV fit, whose loadings are put on the item scale with the draw's thresholds)."""
+    def extra(model, x, X, ordinal: bool = False):
+        return values(model, x, item_means(model, x, X), s, ordinal_scale(X) if ordinal else None)
+    return extra
 
 
 def index_draws(s: Spec, draws: np.ndarray | None) -> pd.DataFrame:

@@ -6,6 +6,11 @@ normal distribution, the model is refitted, and we record for every structural p
 of samples in which it is significant at 5% (power), and the spread of the satisfaction index
 across samples (expected 95% CI width = 2 x 1.96 x its SD). Replicate r at size n draws from
 SeedSequence([seed, n, r]): results do not depend on the number of workers.
+
+From an ordinal (WLSMV) solution, whose estimates.csv has threshold rows, the samples are ordered
+answers: latent responses drawn from the implied y* correlation matrix, cut at the fitted
+thresholds into the answer values, and each sample is refitted by WLSMV (its robust SEs give the
+power).
 """
 
 from __future__ import annotations
@@ -47,11 +52,48 @@ def population(description: str, estimates: pd.DataFrame):
     return model, x, layout, sigma
 
 
+def thresholds(estimates: pd.DataFrame, observed: list[str]) -> list[np.ndarray] | None:
+    """The fitted thresholds per observed variable (estimates.csv's op "|" rows, t1, t2, ...), or
+    None when the estimates are not of an ordinal model."""
+    th = estimates[estimates["op"] == "|"]
+    if th.empty:
+        return None
+    out = []
+    for v in observed:
+        t = th[th["lhs"] == v]
+        if t.empty:
+            raise ValueError(f"no thresholds for {v} in the estimates of an ordinal model")
+        out.append(t.sort_values("rhs", key=lambda s: s.str[1:].astype(int))["est"].to_numpy(float))
+    return out
+
+
+def _ordinal_replicate(n, rng, L, x0):
+    from .errors import CSIError
+    from .sem.ordinal import wlsmv
+
+    model, th, values, keep = (_STATE[k] for k in ("model", "thresholds", "values", "keep"))
+    Y = rng.standard_normal((n, L.shape[0])) @ L.T
+    X = np.column_stack([values[j][np.searchsorted(th[j], Y[:, j])] for j in range(len(th))]).astype(float)
+    try:
+        w = wlsmv(model, X, start=x0[keep])
+    except (CSIError, np.linalg.LinAlgError):
+        return X, None, None
+    if not w.fit.converged:
+        return X, None, None
+    return X, w.fit.x, np.sqrt(np.clip(np.diag(w.vcov), 0, None))
+
+
 def _replicate(args):
     n, r = args
     model, x0, h_inv, L, mu, paths, seed, index_fn = (_STATE[k] for k in (
         "model", "x0", "h_inv", "L", "mu", "paths", "seed", "index"))
     rng = np.random.default_rng(np.random.SeedSequence([seed, n, r]))
+    if _STATE.get("thresholds") is not None:
+        X, x, se = _ordinal_replicate(n, rng, L, x0)
+        if x is None:
+            return n, r, False, np.full(len(paths), np.nan), np.nan
+        z = np.abs(x[paths] / se[paths])
+        return n, r, True, z, index_fn(model, x, X, ordinal=True) if index_fn else np.nan
     X = mu + rng.standard_normal((n, L.shape[0])) @ L.T
     S = sem.sample_cov(X)
     x, ok, _ = model.refit(x0, S, h_inv)
@@ -65,16 +107,26 @@ def _replicate(args):
 
 
 def run(model: sem.Model, x0: np.ndarray, layout: sem.Layout, sigma: np.ndarray, ns: list[int],
-        reps: int, seed: int, jobs: int = 1, index_fn=None, means=None, progress: bool = True):
+        reps: int, seed: int, jobs: int = 1, index_fn=None, means=None, progress: bool = True,
+        thresholds=None, values=None):
     """Power of every structural path and (with index_fn) the index's sampling SD, per n.
-    sigma: the population covariance (from population())."""
+    sigma: the population covariance (from population()); with `thresholds` (per observed
+    variable) the population is ordinal (see the module's text): sigma is the y* correlation
+    matrix, `values` the answer values per variable (default 1, 2, ...), and index_fn is called
+    with ordinal=True."""
     model.fix_x(sigma)
     paths = [pi for lhs, op, rhs, k, i, j, pi in layout.rows if op == "~" and pi is not None]
     names = [f"{lhs} ~ {rhs}" for lhs, op, rhs, k, i, j, pi in layout.rows if op == "~" and pi is not None]
     S_info = model.score(x0, sigma)[1]
     mu = np.zeros(model.p) if means is None else np.asarray(means, float)
     _STATE.update(model=model, x0=x0, h_inv=np.linalg.pinv(S_info), L=np.linalg.cholesky(sigma), mu=mu,
-                  paths=np.array(paths, int), seed=seed, index=index_fn)
+                  paths=np.array(paths, int), seed=seed, index=index_fn, thresholds=thresholds)
+    if thresholds is not None:
+        from .sem.ordinal import DeltaModel
+
+        _STATE.update(keep=DeltaModel(model).keep,
+                      values=[np.asarray(v, float) for v in values] if values is not None else
+                      [np.arange(1.0, len(t) + 2) for t in thresholds])
     tasks = [(n, r) for n in ns for r in range(reps)]
     results = {}
     bar = Progress("planning", len(tasks), "fits", progress)

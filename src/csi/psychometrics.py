@@ -79,6 +79,9 @@ def cronbach_alpha(X: np.ndarray) -> float:
 def reliability(cfa: sem.Result, data: pd.DataFrame, description: str) -> pd.DataFrame:
     """alpha, omega (CR) and AVE per construct, with the usual cutoffs (.70, .70, .50).
 
+    With ordered items (a WLSMV CFA) omega is Green & Yang's (2009) reliability of the sum of the
+    items on their answer scale and AVE the mean explained share of the latent responses' variance
+    (semTools' compRelSEM and AVE); alpha stays the alpha of the answers.
     omega and AVE come from the CFA: from an inadmissible CFA they are withheld (NaN), since they
     could be impossible (AVE > 1). A single-item construct has no alpha, omega or AVE (its
     reliability is what the model assumes, e.g. 1 with the residual variance fixed at 0, and
@@ -87,15 +90,21 @@ def reliability(cfa: sem.Result, data: pd.DataFrame, description: str) -> pd.Dat
     B, L, P, T = model.matrices(x)
     items = indicators(description)
     X = sem.complete_cases(data, model.observed)
+    ordinal = getattr(cfa, "ordinal", None)
     rows = []
     for construct, its in items.items():
         j = model.inner.index(construct)
         idx = [model.observed.index(i) for i in its]
         lam, psi = L[idx, j], P[j, j]
         theta = T[np.ix_(idx, idx)]
-        true = lam.sum() ** 2 * psi
-        omega = true / (true + theta.sum())            # theta.sum() = diagonal + 2 x off-diagonal
-        ave = (lam ** 2 * psi).sum() / ((lam ** 2 * psi).sum() + np.trace(theta))
+        if ordinal is not None:       # semTools' compRelSEM (ord.scale) and AVE for ordered items
+            omega = omega_ordinal(np.outer(lam, lam) * psi, ordinal.sample.R[np.ix_(idx, idx)],
+                                  [ordinal.sample.th[i] for i in idx])
+            ave = (lam ** 2 * psi).sum() / np.trace(ordinal.sample.R[np.ix_(idx, idx)])
+        else:
+            true = lam.sum() ** 2 * psi
+            omega = true / (true + theta.sum())            # theta.sum() = diagonal + 2 x off-diagonal
+            ave = (lam ** 2 * psi).sum() / ((lam ** 2 * psi).sum() + np.trace(theta))
         alpha = cronbach_alpha(X[its].to_numpy(float)) if len(its) > 1 else np.nan
         single = len(its) == 1
         if not cfa.measures["admissible"] or single:   # as semTools: none for a single item
@@ -106,6 +115,29 @@ def reliability(cfa: sem.Result, data: pd.DataFrame, description: str) -> pd.Dat
                      "omega_ok": None if single or np.isnan(omega) else bool(omega >= 0.70),
                      "ave_ok": None if single or np.isnan(ave) else bool(ave >= 0.50)})
     return pd.DataFrame(rows)
+
+
+def omega_ordinal(true: np.ndarray, total: np.ndarray, thresholds: list) -> float:
+    """Green & Yang's (2009) omega of the sum of ordered items (semTools' compRelSEM with
+    ord.scale = TRUE, obs.var = TRUE): the share of the sum score's variance due to the common
+    factor, from the thresholds t, the common part of the latent-response correlations (true:
+    Lambda Phi Lambda') and their total (total: the polychoric matrix):
+    sum_jj' sum_cc' [Phi2(t_jc, t_j'c'; r_jj') - Phi(t_jc) Phi(t_j'c')] with r from true over the
+    same with r from total."""
+    from .sem.ordinal import bvn_cdf
+
+    from scipy.special import ndtr
+
+    num = den = 0.0
+    k = len(thresholds)
+    for a in range(k):
+        for b in range(k):
+            ta, tb = np.asarray(thresholds[a], float), np.asarray(thresholds[b], float)
+            A, B = np.meshgrid(ta, tb, indexing="ij")
+            base = ndtr(ta).sum() * ndtr(tb).sum()
+            num += bvn_cdf(A, B, true[a, b]).sum() - base
+            den += bvn_cdf(A, B, min(total[a, b], 1.0)).sum() - base
+    return float(num / den)
 
 
 def latent_correlations(cfa: sem.Result) -> pd.DataFrame:

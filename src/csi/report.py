@@ -109,7 +109,7 @@ COLUMNS = {
     "rmsea": ("RMSEA", "RMSEA"), "srmr": ("SRMR", "SRMR"), "dcfi": ("ΔCFI", "ΔCFI"),
     "drmsea": ("ΔRMSEA", "ΔRMSEA"), "dp": ("p(Δχ²)", "p(Δχ²)"), "freed": ("Freed", "释放的约束"),
     "group": ("Group", "组别"), "reference": ("Reference", "参照组"), "diff": ("Difference", "差异"),
-    "se": ("SE", "标准误"), "district": ("District", "区县"),
+    "se": ("SE", "标准误"), "district": ("District", "区县"), "path": ("Path", "路径"),
     "meeting": ("Indicators meeting criterion", "达标指标数"), "below": ("Below criterion", "未达标指标"),
 }
 
@@ -420,6 +420,45 @@ def invariant(inv: pd.DataFrame, level: str = "scalar") -> bool:
     return not inv.loc[inv["model"].isin(["metric", level]), "verdict"].str.contains("does NOT hold").any()
 
 
+def _sensitivity(r: Report, fit: dict, zh: bool) -> None:
+    """The structural paths under the study's estimator and the alternative one (sensitivity.csv)."""
+    f = r.results / "model/sensitivity.csv"
+    if not f.exists():
+        return
+    sens = pd.read_csv(f)
+    ests = list(dict.fromkeys(sens["estimator"]))
+    if len(ests) < 2:
+        return
+    main, alt = ests[0], ests[1]
+    a, b = sens[sens["estimator"] == main].reset_index(drop=True), sens[sens["estimator"] == alt].reset_index(drop=True)
+    if not bool(a["admissible"].iloc[0]):      # nothing to check: the solution itself is withheld
+        return
+    if not bool(b["admissible"].iloc[0]):
+        r.add(f"敏感性检验：{alt} 的解不可接受，未作比较。" if zh else
+              f"Sensitivity check: the {alt} solution is not admissible, so there is nothing to compare.")
+        return
+    star = lambda p: "" if pd.isna(p) else "***" if p < .001 else "**" if p < .01 else "*" if p < .05 else ""  # noqa: E731
+    t = pd.DataFrame({"path": [f"{r.label(x)} → {r.label(y)}" for x, y in zip(a["rhs"], a["lhs"])],
+                      "beta_main": [f"{v:.3f}{star(p)}" for v, p in zip(a["std_all"], a["pvalue"])],
+                      "beta_alt": [f"{v:.3f}{star(p)}" for v, p in zip(b["std_all"], b["pvalue"])],
+                      "beta_diff": (a["std_all"] - b["std_all"]).round(3)})
+    r.columns["beta_main"] = (f"β {main}", f"β {main}")
+    r.columns["beta_alt"] = (f"β {alt}", f"β {alt}")
+    r.columns["beta_diff"] = (f"{main} − {alt}", f"{main} − {alt}")
+    biggest = t.loc[t["beta_diff"].abs().idxmax()]
+    what = {"WLSMV": ("the items treated as ordered categories (polychoric correlations)", "题项按有序分类（多分格相关）"),
+            "MLR": ("the items treated as continuous, robust ML", "题项按连续变量，稳健 ML")}
+    lead = (f"敏感性检验：同一模型以 {alt} 估计（{what.get(alt, (alt, alt))[1]}）。标准化路径差异最大者为 "
+            f"{biggest['path']}（{biggest['beta_diff']:+.3f}）。" if zh else
+            f"Sensitivity check: the same model estimated by {alt}, {what.get(alt, (alt, alt))[0]}. The largest "
+            f"difference in a standardized path is {esc(biggest['path'])} ({biggest['beta_diff']:+.3f}).")
+    r.add(lead)
+    r.table(t, "敏感性检验：两种估计下的标准化路径" if zh else f"Sensitivity: standardized paths under {main} and {alt}",
+            "model/sensitivity.csv", "sensitivity",
+            "* p < .05，** p < .01，*** p < .001。" if zh else "* p < .05, ** p < .01, *** p < .001.",
+            ["path", "beta_main", "beta_alt", "beta_diff"])
+
+
 def _first_cause(fit: dict) -> str:
     causes = fit.get("diagnosis") or ["not converged"]
     return causes[0].split(":")[0].split(" (")[0].rstrip(".")
@@ -625,13 +664,15 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
 
     r.heading("fit", 2)
     rob = methods.robust(fit)
+    src = "Savalei, 2021" if fit.get("estimator") == "WLSMV" else "Brosseau-Liard & Savalei, 2014"
     ft = pd.DataFrame([{"measure": k_.upper(), "value": methods.value(fit, k_), "ml": fit[k_], "cutoff": f"{op} {v}",
                         "met": r.t("yes") if (methods.value(fit, k_) >= v if op == ">=" else methods.value(fit, k_) <= v)
                         else r.t("no")} for k_, (op, v) in CUTOFFS.items()])
-    r.columns["ml"] = ("normal-theory ML", "正态理论 ML")
+    r.columns["ml"] = (("unadjusted (DWLS)", "未校正（DWLS）") if fit.get("estimator") == "WLSMV"
+                       else ("normal-theory ML", "正态理论 ML"))
     note = ("Hu & Bentler (1999)。" if zh else "Cutoffs after Hu & Bentler (1999).") + (
-        ("稳健 CFI、TLI、RMSEA（Brosseau-Liard & Savalei, 2014）；SRMR 无稳健版本。" if zh else
-         " CFI, TLI and RMSEA are their robust versions (Brosseau-Liard & Savalei, 2014); SRMR has none.")
+        ("稳健 CFI、TLI、RMSEA（" + src + "）；SRMR 无稳健版本。" if zh else
+         f" CFI, TLI and RMSEA are their robust versions ({src}); SRMR has none.")
         if rob else "")
     cols = ["measure", "value"] + (["ml"] if rob else []) + ["cutoff", "met"]
     r.table(ft[cols], f"{'模型拟合' if zh else 'Fit of the CSI model'} ({methods.fit_caption_chisq(fit)})",
@@ -660,6 +701,7 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
                 "Shown for diagnosis only: the solution is not admissible, so no confidence intervals, "
                 "significance or R² are reported.", ["outcome", "predictor", "b", "beta"])
     r.figure("figures/path_diagram.png", "标准化路径系数。" if zh else "Standardized path coefficients.", "path")
+    _sensitivity(r, fit, zh)
     if admissible:
         t = idx.reset_index()
         t = pd.DataFrame({"construct": t["construct"].map(r.label), "index": t["index"].map("{:.1f}".format),

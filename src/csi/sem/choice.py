@@ -1,10 +1,17 @@
 """The estimator and missing-data method for the data at hand, with the reason the report states.
 
 `auto` (the pipeline's default) decides from the data:
-- estimator: MLR when Mardia's test rejects multivariate normality of the model variables
-  (skewness or kurtosis, 5%; semTools' mardiaSkew / mardiaKurtosis on the complete rows), where
-  normal-theory SEs are too small and the ML chi-square rejects correct models; else ML.
-- missing: FIML when some respondents skipped model items (their other answers are used; valid
+- estimator: WLSMV when every model variable is an ordered item (the codebook's scales of at most
+  7 categories; binary ones included): ML on category codes attenuates loadings, misranks the
+  drivers and rejects correct models, where WLSMV (polychoric correlations) does not. A model
+  mixing ordered and continuous variables (not supported with WLSMV here) and one of continuous
+  variables get MLR when Mardia's test rejects multivariate normality of the model variables
+  (skewness or kurtosis, 5%; Mardia's test rejects multivariate normality of the model variables
+  semTools' mardiaSkew / mardiaKurtosis on the complete rows), where normal-theory SEs are too
+  small and the ML chi-square rejects correct models; else ML.
+- missing: with WLSMV pairwise when some respondents skipped model items (each correlation from
+  every respondent who answered both items; lavaan's choice for WLSMV), else listwise. With ML/MLR
+  FIML when some respondents skipped model items (their other answers are used; valid
   when skipping depends on what was observed, MAR), unless the model has exogenous observed
   covariates (not supported with FIML: listwise); else listwise (nothing is missing).
 A method named in the configuration is used as given, and the reason says so.
@@ -51,13 +58,14 @@ class Choice:
     missing: str
     reasons: dict = field(default_factory=dict)     # {"estimator": text, "missing": text}
     mardia: dict | None = None
-    rules: dict = field(default_factory=dict)       # {"estimator": rule, "missing": rule} (see choose)
+    rules: dict = field(default_factory=dict)       # {"estimator": rule, "missing": rule[, "mixed"]} (see choose)
     incomplete: int = 0                             # respondents with a skipped model item
 
     def record(self) -> dict:
         """fit.json's `choice`: the reasons (text), the rules that applied and their numbers."""
         return {**self.reasons, "estimator_rule": self.rules["estimator"], "missing_rule": self.rules["missing"],
-                "incomplete": self.incomplete, "mardia": self.mardia}
+                "incomplete": self.incomplete, "mardia": self.mardia,
+                **({"ordered_mixed": True} if self.rules.get("mixed") else {})}
 
 
 def p_text(p: float) -> str:
@@ -65,14 +73,40 @@ def p_text(p: float) -> str:
     return "p < .001" if p < 0.001 else f"p = {p:.3f}"
 
 
+def _scales_text(data, ordered) -> str:
+    """'5-point and 3-point scales and a yes/no item' from the answers given."""
+    counts = sorted({int(pd.to_numeric(data[v], errors="coerce").nunique()) for v in ordered}, reverse=True)
+    words = [f"{k}-point" for k in counts if k > 2]
+    text = " and ".join(words) + (" scales" if words else "")
+    binary = sum(int(pd.to_numeric(data[v], errors="coerce").nunique()) == 2 for v in ordered)
+    if binary:
+        text += (" and " if words else "") + ("a two-category (yes/no) item" if binary == 1
+                                              else f"{binary} two-category (yes/no) items")
+    return text
+
+
 def choose(data: pd.DataFrame, observed: list[str], estimator: str = "auto", missing: str = "auto",
-           exogenous: list[str] = ()) -> Choice:
-    """Resolve `auto` for the model variables `observed` of `data` (see the module's text). Rules:
-    estimator "nonnormal" | "normal" | "few_rows" | "given"; missing "complete" | "skipped" |
-    "exogenous" | "mlm" | "given"."""
+           exogenous: list[str] = (), ordered: list[str] | None = None) -> Choice:
+    """Resolve `auto` for the model variables `observed` of `data` (see the module's text); ordered:
+    the model variables the codebook makes ordered items. Rules: estimator "ordinal" |
+    "nonnormal" | "normal" | "few_rows" | "given"; missing "complete" | "skipped" | "exogenous" |
+    "mlm" | "pairwise" | "given"."""
     X = complete_cases(data, observed)
     reasons, rules, m = {}, {}, None
     est = str(estimator).upper()
+    ordered = [v for v in observed if v in set(ordered or ())]
+    mixed = ""
+    if est == "AUTO" and ordered and len(ordered) == len(observed) and not exogenous:
+        est, rules["estimator"] = "WLSMV", "ordinal"
+        reasons["estimator"] = (
+            f"WLSMV (DWLS on polychoric correlations, robust standard errors, scaled-shifted chi-square): "
+            f"all {len(observed)} model variables are ordered categories ({_scales_text(data, ordered)}), "
+            "for which ML on the category codes understates the loadings, can misrank the drivers and rejects "
+            "correct models too often")
+    elif est == "AUTO" and ordered:
+        mixed = (" The model mixes ordered items with continuous variables" if len(ordered) < len(observed)
+                 else " The model has exogenous observed covariates") + \
+            ", which WLSMV does not support here, so the items are analysed as continuous."
     if est == "AUTO":
         if len(X) > len(observed) + 1:
             m = mardia(X.to_numpy(float))
@@ -90,7 +124,10 @@ def choose(data: pd.DataFrame, observed: list[str], estimator: str = "auto", mis
         else:
             est, rules["estimator"] = "MLR", "few_rows"
             reasons["estimator"] = "MLR: too few complete rows to test normality; robust inference is the safe side"
-    else:
+        if mixed:
+            rules["mixed"] = True
+            reasons["estimator"] += "." + mixed
+    elif "estimator" not in rules:
         rules["estimator"] = "given"
         reasons["estimator"] = f"{est}: chosen in the configuration or on the command line"
     auto_missing = str(missing).lower() == "auto"
@@ -99,7 +136,14 @@ def choose(data: pd.DataFrame, observed: list[str], estimator: str = "auto", mis
     used = used[used.notna().any(axis=1)]
     incomplete = int(used.isna().any(axis=1).sum())
     share = incomplete / max(len(used), 1)
-    if est == "MLM" and auto_missing:
+    if est == "WLSMV" and auto_missing:
+        mis, rules["missing"] = ("pairwise", "pairwise") if incomplete else ("listwise", "complete")
+        reasons["missing"] = (
+            f"pairwise: {incomplete} respondents ({100 * share:.1f}%) skipped one or more model items; each "
+            "threshold uses everyone who answered its item and each polychoric correlation everyone who answered "
+            "both items (lavaan's pairwise deletion for WLSMV; it assumes skipping is unrelated to the answers, "
+            "MCAR)" if incomplete else "none needed: every respondent answered every model item")
+    elif est == "MLM" and auto_missing:
         rules["missing"] = "mlm"
         reasons["missing"] = "listwise deletion: MLM needs complete data" + (
             f" ({incomplete} respondents, {100 * share:.1f}%, have a skipped model item)" if incomplete else "")

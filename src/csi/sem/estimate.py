@@ -18,7 +18,7 @@ from .sample import Patterns, complete_cases, used_rows
 from .table import Layout, parameter_table
 
 ESTIMATORS = ("ML", "MLM", "MLR", "WLSMV")
-MISSING = ("listwise", "fiml")
+MISSING = ("listwise", "fiml", "pairwise")
 CI_TEXT = {"ML": "normal theory (expected information)",
            "MLM": "normal theory (robust SEs: expected information, Gamma from the data)",
            "MLR": "normal theory (robust Huber-White SEs: observed information)",
@@ -39,12 +39,13 @@ class Result:
     data: pd.DataFrame | None = None
     extra_draws: np.ndarray | None = None     # bootstrap draws of the `extra` statistic
     vcov: np.ndarray | None = None            # the estimator's covariance of the free parameters
+    ordinal: object | None = None             # WLSMV: the ordinal fit (ordinal.WLSMV: thresholds, y* scale)
 
 
 def options(estimator: str, missing: str) -> tuple[str, str]:
     """Normalized (estimator, missing); lavaan's missing = "ml" is FIML here."""
     e = str(estimator).upper()
-    m = {"ml": "fiml", "fiml": "fiml", "listwise": "listwise"}.get(str(missing).lower())
+    m = {"ml": "fiml", "fiml": "fiml", "listwise": "listwise", "pairwise": "pairwise"}.get(str(missing).lower())
     if e not in ESTIMATORS:
         raise CSIError(f"unknown estimator {estimator!r}", hint=f"use one of {', '.join(ESTIMATORS)}.")
     if m is None:
@@ -54,9 +55,13 @@ def options(estimator: str, missing: str) -> tuple[str, str]:
                        "complete data, as in lavaan",
                        hint="use estimator MLR with missing = fiml (robust SEs and Yuan-Bentler chi-square), "
                             "or MLM with missing = listwise.")
-    if e == "WLSMV" and m != "listwise":
+    if e == "WLSMV" and m == "fiml":
         raise CSIError("estimator WLSMV with missing = fiml is not supported (lavaan's WLSMV uses listwise or "
-                       "pairwise deletion)", hint="use estimator WLSMV with missing = listwise.")
+                       "pairwise deletion)", hint="use estimator WLSMV with missing = pairwise (every answer "
+                       "given is used) or listwise.")
+    if m == "pairwise" and e != "WLSMV":
+        raise CSIError(f"missing = pairwise is for estimator WLSMV (ordered items), not {e}",
+                       hint="use missing = fiml (every answer given is used) or listwise with ML/MLR.")
     return e, m
 
 
@@ -72,7 +77,7 @@ def _refuse_fiml(model: Model, estimator: str) -> None:
 def estimate(description: str, data: pd.DataFrame, *, estimator: str = "ML", missing: str = "listwise",
              bootstrap: int = 0, seed: int = 0, stream: str | None = None, jobs: int = 1, progress: bool = False,
              extra=None,
-             model: Model | None = None, source=None, ordered=None) -> Result:
+             model: Model | None = None, source=None, ordered=None, categorical=None) -> Result:
     """Fit a lavaan-syntax model to `data` with lavaan's estimator ("ML", "MLM", "MLR") and missing-
     data method ("listwise": complete cases; "fiml": lavaan's missing = "ml", with free intercepts);
     "auto" chooses for the data (choice.py), and measures["choice"] says why.
@@ -84,34 +89,39 @@ def estimate(description: str, data: pd.DataFrame, *, estimator: str = "ML", mis
     bootstrap's seed stream (bootstrap.py).
     estimator "WLSMV" (lavaan's, with `ordered` = "all" or the list of the model's items, which must
     be all of them): ordinal SEM on polychoric correlations (ordinal.py); the table has threshold
-    rows (op "|", rhs "t1", "t2", ...), measures the scaled-shifted chi-square (chisq_shift).
+    rows (op "|", rhs "t1", "t2", ...), measures the scaled-shifted chi-square (chisq_shift);
+    missing "listwise" or "pairwise". `categorical`: the items the codebook makes ordered, used
+    when `ordered` is not given: auto chooses WLSMV when they are all the model's variables.
+    `extra(model, x, X_resampled[, ordinal=True])` is a statistic of each bootstrap draw.
     An inadmissible or non-converged solution is diagnosed (measures['diagnosis']) and not
     bootstrapped: it is not a basis for findings. `source`: the data file, named in messages.
     """
     if model is None:       # with missing = auto, FIML is possible: its check (coverage) first
         check_data(description, data, data_file=source, missing="fiml" if str(missing).lower() == "auto" else missing)
         model = Model(description, data)
-    choice = choose(data, model.observed, estimator, missing, [model.inner[i] for i in model.exo])
+    hint = ordered if ordered is not None else categorical
+    items = list(model.observed) if isinstance(hint, str) and hint.lower() == "all" else \
+        ([hint] if isinstance(hint, str) else list(hint) if hint else None)
+    choice = choose(data, model.observed, estimator, missing, [model.inner[i] for i in model.exo], ordered=items)
     estimator, missing = options(choice.estimator, choice.missing)
     if estimator == "WLSMV" or ordered:
         from .ordinal import check_ordered
-        check_ordered(model, estimator, ordered)
-        if bootstrap:
-            raise CSIError("bootstrap CIs with estimator WLSMV are not supported yet",
-                           hint="use bootstrap = 0 (robust WLSMV SEs and CIs) for ordinal models.")
+        check_ordered(model, estimator, ordered if ordered is not None else items)
     fiml = missing == "fiml"
     if fiml:
         _refuse_fiml(model, estimator)
         X = used_rows(data, model.observed)
+    elif missing == "pairwise":
+        X = used_rows(data, model.observed)
     else:
         X = complete_cases(data, model.observed)
     n = len(X)
-    warnings = check_size(len(model.start), model.p, n, data_file=source, fiml=fiml)
+    warnings = check_size(len(model.start), model.p, n, data_file=source, fiml=fiml or missing == "pairwise")
     Xa = X.to_numpy(float)
     F = None
-    thresholds = None
+    thresholds, ordinal = None, None
     if estimator == "WLSMV":
-        fit, vcov, measures, thresholds = _fit_wlsmv(model, Xa)
+        fit, vcov, measures, thresholds, ordinal = _fit_wlsmv(model, Xa)
     elif fiml:
         fit, F, vcov, measures = _fit_fiml(model, Xa, estimator)
     else:
@@ -131,15 +141,25 @@ def estimate(description: str, data: pd.DataFrame, *, estimator: str = "ML", mis
     admissible = fit.converged and not diagnosis
     if not admissible:     # not a basis for findings: no significance or confidence intervals
         table[["z", "pvalue", "ci_lower", "ci_upper"]] = np.nan
-    notes = _notes(model, data, X, F)
+    notes = _notes(model, data, X, F, missing)
     boot, draws = None, None
     if bootstrap:
         from .. import bootstrap as bs
 
         if admissible:
+            if ordinal is not None and extra is not None:     # the statistic on the y* scale
+                import functools
+                extra = functools.partial(extra, ordinal=True)
             draws = bs.run(model, Xa, fit, Layout.of(model, fit.x), bootstrap, seed,
-                           jobs=jobs, progress=progress, extra=extra, fiml=fiml, stream=stream)
-            ci = bs.percentile_table(draws).iloc[table.attrs["layout_order"]].reset_index(drop=True)
+                           jobs=jobs, progress=progress, extra=extra, fiml=fiml, stream=stream,
+                           ordinal=None if ordinal is None else (ordinal.dm, ordinal.sample.values,
+                                                                ordinal.sample.R))
+            ci = bs.percentile_table(draws)
+            if ordinal is not None:      # the thresholds' rows where add_thresholds put them
+                from .ordinal import threshold_ci
+                ci = threshold_ci(ci, table)
+            else:
+                ci = ci.iloc[table.attrs["layout_order"]].reset_index(drop=True)
             measures["bootstrap"] = bs.summary(draws, bootstrap)
         else:
             ci = pd.DataFrame(np.nan, index=table.index, columns=["boot_se", "ci_lower", "ci_upper",
@@ -163,7 +183,7 @@ def estimate(description: str, data: pd.DataFrame, *, estimator: str = "ML", mis
         measures["ci"] = "withheld (bootstrap stopped early)"
     extra_draws = draws.extra if draws is not None and not draws.stopped_early else None
     return Result(model=model, n=n, fit=fit, estimates=table, measures=measures, bootstrap=boot, data=X,
-                  extra_draws=extra_draws, vcov=vcov)
+                  extra_draws=extra_draws, vcov=vcov, ordinal=ordinal)
 
 
 def _fit_complete(model: Model, X: np.ndarray, estimator: str):
@@ -193,7 +213,7 @@ def _fit_wlsmv(model: Model, X: np.ndarray):
     from .ordinal import threshold_rows, wlsmv
 
     w = wlsmv(model, X)
-    return w.fit, w.vcov, w.measures, threshold_rows(model, w)
+    return w.fit, w.vcov, w.measures, threshold_rows(model, w), w
 
 
 def _fit_fiml(model: Model, X: np.ndarray, estimator: str):
@@ -218,10 +238,16 @@ def _fit_fiml(model: Model, X: np.ndarray, estimator: str):
     return fit, F, vcov, measures
 
 
-def _notes(model: Model, data: pd.DataFrame, X: pd.DataFrame, F) -> list[str]:
+def _notes(model: Model, data: pd.DataFrame, X: pd.DataFrame, F, missing: str = "listwise") -> list[str]:
     dropped = len(data) - len(X)
     notes = []
-    if F is not None:
+    if missing == "pairwise":
+        incomplete = int(X.isna().any(axis=1).sum())
+        notes.append(f"pairwise deletion (lavaan's missing = \"pairwise\"): {len(X)} rows, {incomplete} of them "
+                     "incomplete.")
+        if dropped:
+            notes.append(f"{dropped} row(s) with no model variable answered were left out.")
+    elif F is not None:
         incomplete = int(X.isna().any(axis=1).sum())
         notes.append(f"FIML: {len(X)} rows, {incomplete} of them incomplete ({len(F.pats.masks)} missingness "
                      "patterns); intercepts are estimated (lavaan's missing = \"ml\").")
@@ -237,3 +263,47 @@ def _notes(model: Model, data: pd.DataFrame, X: pd.DataFrame, F) -> list[str]:
         notes.append(f"{len(model.defined)} `:=` definition(s) were not evaluated; indirect and total "
                      "effects are listed as ind_*/tot_* rows instead.")
     return notes
+
+
+SENSITIVITY_COLUMNS = ["estimator", "missing", "lhs", "op", "rhs", "est", "se", "pvalue", "std_all", "admissible"]
+
+
+def alternative(result: Result, categorical) -> str | None:
+    """The estimator a sensitivity check sets beside the result's: MLR beside WLSMV (the items as
+    continuous), WLSMV beside ML/MLR/MLM when every model variable is an ordered item; else none."""
+    m = result.model
+    if result.measures["estimator"] == "WLSMV":
+        return "MLR"
+    if categorical and set(m.observed) <= set(categorical) and not m.exo:
+        return "WLSMV"
+    return None
+
+
+def sensitivity(result: Result, description: str, data: pd.DataFrame, categorical=None, source=None) -> pd.DataFrame:
+    """sensitivity.csv: the structural paths (op "~") under the result's estimator and under the
+    alternative one (missing data: auto for it), long format; the alternative's rows are empty
+    (NaN) when it cannot be fitted or its solution is not admissible."""
+    def rows(r: Result | None, est: str, mis: str, admissible: bool):
+        t = result.estimates[result.estimates["op"] == "~"][["lhs", "op", "rhs"]].copy()
+        if r is not None:
+            t = t.merge(r.estimates[["lhs", "op", "rhs", "est", "se", "pvalue", "std_all"]], how="left",
+                        on=["lhs", "op", "rhs"])
+        for c in ("est", "se", "pvalue", "std_all"):
+            if r is None or not admissible:
+                t[c] = np.nan
+        t.insert(0, "missing", mis)
+        t.insert(0, "estimator", est)
+        t["admissible"] = admissible
+        return t[SENSITIVITY_COLUMNS]
+
+    m = result.measures
+    out = [rows(result, m["estimator"], m["missing"], bool(m["admissible"]))]
+    alt = alternative(result, categorical)
+    if alt is not None:
+        try:
+            r = estimate(description, data, estimator=alt, missing="auto", model=result.model, source=source,
+                         ordered=categorical if alt == "WLSMV" else None)
+            out.append(rows(r, alt, r.measures["missing"], bool(r.measures["admissible"])))
+        except CSIError:
+            out.append(rows(None, alt, "", False))
+    return pd.concat(out, ignore_index=True)

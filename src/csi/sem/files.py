@@ -13,7 +13,7 @@ from .estimate import Result
 # with listwise deletion (with FIML lavaan gives them for ML too). Null also where lavaan has NA.
 # chisq_shift: the shift parameter of WLSMV's scaled-shifted chi-square (null for the others; for
 # WLSMV the loglikelihood-based keys gfi, aic, bic, loglik are null).
-FIT_KEYS = ["converged", "admissible", "diagnosis", "estimator", "missing", "choice", "npar", "chisq", "df", "pvalue",
+FIT_KEYS = ["converged", "admissible", "diagnosis", "estimator", "missing", "choice", "ordered", "npar", "chisq", "df", "pvalue",
             "chisq_scaled", "chisq_scaling_factor", "chisq_shift", "pvalue_scaled", "cfi", "tli", "rmsea",
             "rmsea_ci_lower", "rmsea_ci_upper", "cfi_scaled", "tli_scaled", "rmsea_scaled", "cfi_robust", "tli_robust",
             "rmsea_robust", "srmr", "gfi", "aic", "bic", "loglik", "unrestricted_loglik", "n", "iterations",
