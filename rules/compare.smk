@@ -54,7 +54,7 @@ rule compare:
 rule notebook_districts:
     priority: 1
     input:
-        lib=library("plots", "codebook"),
+        lib=library("plots", "codebook", "notebook"),
         notebook="notebooks/04_districts.ipynb",
         codebook=config["districts"][COMPARED[0]]["codebook"],
         league=rules.compare.output.league,
@@ -79,4 +79,4 @@ rule notebook_districts:
         "papermill {input.notebook} {output.notebook} -k python3 --cwd . --no-progress-bar --log-level WARNING"
         " --no-request-save-on-cell-execute --autosave-cell-every 0"
         " -p codebook {input.codebook:q} -p tables {params.tables} -p figures {params.figures}"
-        " -p criterion {params.criterion} -p satisfaction {params.target} -p language {params.language} 2>&1 | tee {log} >&2"
+        " -p criterion {params.criterion} -p satisfaction {params.target} -p language {params.language} 2>&1 | tee {log} >&2 && csi strip-notebook {output.notebook}"

@@ -133,7 +133,7 @@ rule evaluation_tables:
 
 rule notebook_evaluations:
     input:
-        lib=library("evaluations", "plots"),
+        lib=library("evaluations", "plots", "notebook"),
         notebook="notebooks/05_evaluations.ipynb",
         codebook=lambda w: EV_ENTRY[w.district]["codebook"],
         flow=rules.evaluation_tables.output.flow,
@@ -160,4 +160,4 @@ rule notebook_evaluations:
         " --no-request-save-on-cell-execute --autosave-cell-every 0"
         " -p district {wildcards.district} -p title {params.title:q} -p codebook {input.codebook:q}"
         " -p flow {input.flow} -p tables {params.tables} -p figures {params.figures}"
-        " -p language {params.language} 2>&1 | tee {log} >&2"
+        " -p language {params.language} 2>&1 | tee {log} >&2 && csi strip-notebook {output.notebook}"

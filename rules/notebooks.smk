@@ -4,7 +4,7 @@
 
 rule notebook_sample:
     input:
-        lib=library("plots", "codebook"),
+        lib=library("plots", "codebook", "notebook"),
         notebook="notebooks/01_sample.ipynb",
         codebook=codebook,
         flow=rules.clean.output.flow,
@@ -30,12 +30,12 @@ rule notebook_sample:
         " --no-request-save-on-cell-execute --autosave-cell-every 0"
         " -p district {wildcards.district} -p title {params.title:q} -p codebook {input.codebook:q}"
         " -p flow {input.flow} -p tables {params.tables} -p figures {params.figures}"
-        " -p language {params.language} 2>&1 | tee {log} >&2"
+        " -p language {params.language} 2>&1 | tee {log} >&2 && csi strip-notebook {output.notebook}"
 
 
 rule notebook_measurement:
     input:
-        lib=library("plots", "codebook"),
+        lib=library("plots", "codebook", "methods", "notebook"),
         notebook="notebooks/02_measurement.ipynb",
         codebook=codebook,
         reliability=rules.model.output.reliability,
@@ -62,12 +62,12 @@ rule notebook_measurement:
         " --no-request-save-on-cell-execute --autosave-cell-every 0"
         " -p district {wildcards.district} -p title {params.title:q} -p codebook {input.codebook:q}"
         " -p tables {params.tables} -p cfa {params.cfa} -p figures {params.figures}"
-        " -p language {params.language} 2>&1 | tee {log} >&2"
+        " -p language {params.language} 2>&1 | tee {log} >&2 && csi strip-notebook {output.notebook}"
 
 
 rule notebook_structural:
     input:
-        lib=library("plots", "codebook", "methods"),
+        lib=library("plots", "codebook", "methods", "notebook"),
         notebook="notebooks/03_structural.ipynb",
         codebook=codebook,
         fit=rules.model.output.fit,
@@ -93,4 +93,4 @@ rule notebook_structural:
         " --no-request-save-on-cell-execute --autosave-cell-every 0"
         " -p district {wildcards.district} -p title {params.title:q} -p codebook {input.codebook:q}"
         " -p model {params.model} -p satisfaction {params.target} -p figures {params.figures}"
-        " -p language {params.language} 2>&1 | tee {log} >&2"
+        " -p language {params.language} 2>&1 | tee {log} >&2 && csi strip-notebook {output.notebook}"

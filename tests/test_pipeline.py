@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from csi import methods
+import browser
 from conftest import COMPARED, CONFIG, DISTRICTS, ROOT, project_copy, sha, snakemake, venv_env
 
 pytestmark = pytest.mark.slow
@@ -125,6 +126,20 @@ def test_a_template_runs_as_a_reviewer_opens_it(run):
     # run alone, a template writes its figures to scratch/, never over the pipeline's results
     assert {p: sha(p) for p in (proj / "results").rglob("*") if p.is_file()} == results
     assert (proj / "scratch/figures/path_diagram.png").stat().st_size > 10_000
+
+
+def test_a_rerun_notebook_is_the_same_bytes(run):
+    """An executed notebook carries no run timings: rerun with the same inputs, it is byte-identical
+    (and names no machine path)."""
+    proj, _ = run
+    nb = proj / "results/chengdu_a/notebooks/03_structural.ipynb"
+    before = nb.read_bytes()
+    text = before.decode("utf-8")
+    assert "start_time" not in text and "iopub" not in text and str(proj) not in text
+    r = snakemake("--cores", "1", "--config", "bootstrap=30", "--forcerun", "notebook_structural",
+                  str(nb.relative_to(proj)), cwd=proj)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert nb.read_bytes() == before
 
 
 def test_published_rates_reproduced_in_the_top_box_table(run):
@@ -322,6 +337,32 @@ def test_chinese_report_uses_zh_labels_and_the_cjk_font(run):
     assert "摘要" in text and "Noto Serif CJK SC" in text
     assert "本报告数据为*模拟数据*" in text                  # the abstract says the data are simulated
     assert b"NotoSerifCJKsc" in (res / "report_zh/report.pdf").read_bytes()   # the glyphs are embedded
+
+
+@pytest.mark.skipif(browser.CHROMIUM is None, reason=browser.SKIP_REASON)
+def test_html_report_in_a_real_browser(run, tmp_path):
+    """The HTML report at desktop and phone width in headless Chromium: no horizontal overflow of
+    the page (wide tables scroll in their own box), every figure at its file's aspect ratio and
+    with its caption as alt text; a Chinese report shows its text in the embedded CJK font."""
+    import subprocess
+
+    proj, _ = run
+    res = proj / "results/chengdu_a"
+    for width in (1280, 390):
+        m = browser.measure(res / "report/report.html", width, tmp_path / f"en{width}", tmp_path / f"en{width}.png")
+        assert m["overflow"] <= 0, (width, m["overflow"])
+        assert len(m["imgs"]) >= 3
+        for img in m["imgs"]:
+            assert img["alt"].startswith("Figure")
+            assert abs(img["w"] / img["h"] - img["nw"] / img["nh"]) < 0.01 * img["nw"] / img["nh"], img
+        assert (tmp_path / f"en{width}.png").stat().st_size > 10_000       # the screenshot
+    book = ROOT / CONFIG["districts"]["chengdu_a"]["codebook"]
+    r = subprocess.run(["csi", "report", "--results", str(res), "--codebook", str(book), "--title", "区", "--seed", "1",
+                        "--language", "zh", "--satisfaction", "SAT", "--out", str(tmp_path / "zh")],
+                       capture_output=True, text=True, env=venv_env())
+    assert r.returncode == 0, r.stderr
+    m = browser.measure(tmp_path / "zh/report.html", 390, tmp_path / "zh390")
+    assert m["cjk_font"] and m["overflow"] <= 0
 
 
 def test_snakemake_report_captions_every_shown_output(run, tmp_path):

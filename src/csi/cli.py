@@ -316,6 +316,13 @@ def _report(a) -> None:
     print(f"report: {pdf}", file=sys.stderr)
 
 
+def _strip_notebook(a) -> None:
+    from . import notebook
+
+    for path in a.notebooks:
+        notebook.strip(path)
+
+
 def _check_codebook(a) -> None:
     from . import codebook
 
@@ -588,6 +595,11 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("--bootstrap", type=int, help="bootstrap B (comparison report byline)")
     rp.add_argument("--out", required=True, help="report folder")
     rp.set_defaults(func=_report)
+
+    sn = sub.add_parser("strip-notebook", help="remove the run's timings from executed notebooks (in place), so "
+                                               "that the same inputs give the same bytes")
+    sn.add_argument("notebooks", nargs="+")
+    sn.set_defaults(func=_strip_notebook)
 
     k = sub.add_parser("check-codebook", help="check a codebook against the schema")
     k.add_argument("codebook")

@@ -320,6 +320,10 @@ class Report:
             # the same source as HTML (figures embedded), for reading in a browser
             typst.compile(source, output=str(stage / "report.html"), root=root, font_paths=fonts,
                           format="html", timestamp=timestamp)
+            from .report_html import style      # stylesheet, image aspect and alt text, CJK font
+            page = stage / "report.html"
+            page.write_text(style(page.read_text("utf-8"),
+                                  Path(cjk_fonts()) / "NotoSerifCJKsc-Regular.otf" if cjk else None), "utf-8")
             if self.out.exists():
                 shutil.rmtree(self.out)
             os.replace(stage, self.out)

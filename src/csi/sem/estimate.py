@@ -243,7 +243,7 @@ def _notes(model: Model, data: pd.DataFrame, X: pd.DataFrame, F, missing: str = 
     notes = []
     if missing == "pairwise":
         incomplete = int(X.isna().any(axis=1).sum())
-        notes.append(f"pairwise deletion (lavaan's missing = \"pairwise\"): {len(X)} rows, {incomplete} of them "
+        notes.append(f"Pairwise deletion (lavaan's missing = \"pairwise\"): {len(X)} rows, {incomplete} of them "
                      "incomplete.")
         if dropped:
             notes.append(f"{dropped} row(s) with no model variable answered were left out.")
