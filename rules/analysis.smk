@@ -26,6 +26,30 @@ rule describe:
         "csi --log {log} describe {input.data} --codebook {input.codebook:q} --out {params.out}"
 
 
+rule calibration:
+    # A district that reproduces a published study (`published:` in its config entry: the simulation
+    # spec holding the paper's figures and their sources): each figure beside its estimate and CI.
+    input:
+        lib=library("calibration", "io", "codebook"),
+        spec=lambda w: district(w)["published"],
+        top_box=rules.describe.output.top_box,
+        distribution=rules.describe.output.distribution,
+        options=rules.describe.output.options,
+    output:
+        calibration=shown("results/{district}/tables/calibration.csv", "calibration", "Tables"),
+    params:
+        tables=lambda w, input: str(Path(input.top_box).parent),
+    resources:
+        mem_mb=512,
+        runtime=5,
+    log:
+        "results/{district}/logs/calibration.log",
+    conda:
+        "../environment.yml"
+    shell:
+        "csi --log {log} calibration --spec {input.spec:q} --tables {params.tables} --out {output.calibration}"
+
+
 rule model:
     # The measurement model (CFA: reliability, validity) and the structural model with its
     # bootstrap, in one process: importing semopy costs ~3 s per process on a small machine.

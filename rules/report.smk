@@ -12,6 +12,7 @@ rule report:
         figures=rules.notebook_sample.output.figures + rules.notebook_structural.output.figures,
         league=comparison_tables,
         codebook=codebook,
+        calibration=lambda w: rules.calibration.output if district(w).get("published") else [],
         # the rating stream's tables and figures (rules/evaluations.smk), where `evaluations:` names one
         evaluations=lambda w: (
             rules.evaluation_tables.output + rules.notebook_evaluations.output.figures if w.district in EV_ENTRY else []

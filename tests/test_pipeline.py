@@ -128,6 +128,21 @@ def test_a_template_runs_as_a_reviewer_opens_it(run):
     assert (proj / "scratch/figures/path_diagram.png").stat().st_size > 10_000
 
 
+def test_the_published_figures_are_set_beside_the_reproduction(run):
+    """District A names the paper's figures (`published:`): the report sets each beside its
+    estimate and CI and says which lie outside (the units' guide-sign rate, 97%, does here)."""
+    proj, _ = run
+    cal = pd.read_csv(proj / "results/chengdu_a/tables/calibration.csv")
+    top = pd.read_csv(proj / "results/chengdu_a/tables/top_box.csv").set_index("item")
+    row = cal[(cal["item"] == "loc_signs") & (cal["group"] == "unit")].iloc[0]
+    assert row["published"] == 0.97 and row["estimate"] == top.loc["loc_signs", "rate_unit"]
+    assert row["inside"] == (row["ci_lower"] <= 0.97 <= row["ci_upper"])
+    text = (proj / "results/chengdu_a/report/report.typ").read_text("utf-8")
+    outside = int((~cal["assumed"] & (cal["inside"] == False)).sum())   # noqa: E712
+    assert f"{outside} {'lies' if outside == 1 else 'lie'} outside this reproduction's 95% CI" in text
+    assert not (proj / "results/district_b/tables/calibration.csv").exists()   # no `published:` there
+
+
 def test_a_rerun_notebook_is_the_same_bytes(run):
     """An executed notebook carries no run timings: rerun with the same inputs, it is byte-identical
     (and names no machine path)."""
@@ -136,8 +151,10 @@ def test_a_rerun_notebook_is_the_same_bytes(run):
     before = nb.read_bytes()
     text = before.decode("utf-8")
     assert "start_time" not in text and "iopub" not in text and str(proj) not in text
-    r = snakemake("--cores", "1", "--config", "bootstrap=30", "--forcerun", "notebook_structural",
-                  str(nb.relative_to(proj)), cwd=proj)
+    # the target first: --config, --allowed-rules and --forcerun take every word after them
+    r = snakemake(str(nb.relative_to(proj)), "--cores", "1", "--config", "bootstrap=30", "--allowed-rules",
+                  "notebook_structural", "--forcerun", "notebook_structural", cwd=proj)
+    assert "1 of 1 steps (100%) done" in r.stderr, r.stderr[-2000:]
     assert r.returncode == 0, r.stderr[-2000:]
     assert nb.read_bytes() == before
 

@@ -316,6 +316,14 @@ def _report(a) -> None:
     print(f"report: {pdf}", file=sys.stderr)
 
 
+def _calibration(a) -> None:
+    from . import calibration, codebook, io
+
+    spec = codebook.read_yaml(Path(a.spec), "simulation spec", "give the spec that holds the published figures "
+                              "(`targets:`, `channels:`), e.g. config/simulation.yaml.")
+    io.write_tables(Path(a.out).parent, {Path(a.out).name: calibration.table(spec, Path(a.tables))})
+
+
 def _strip_notebook(a) -> None:
     from . import notebook
 
@@ -595,6 +603,13 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("--bootstrap", type=int, help="bootstrap B (comparison report byline)")
     rp.add_argument("--out", required=True, help="report folder")
     rp.set_defaults(func=_report)
+
+    cl = sub.add_parser("calibration", help="the published figures a district reproduces against its estimates "
+                                            "(tables/calibration.csv)")
+    cl.add_argument("--spec", required=True, help="the simulation spec with the published figures and their sources")
+    cl.add_argument("--tables", required=True, help="the district's tables folder (describe's outputs)")
+    cl.add_argument("--out", required=True, help="the CSV to write")
+    cl.set_defaults(func=_calibration)
 
     sn = sub.add_parser("strip-notebook", help="remove the run's timings from executed notebooks (in place), so "
                                                "that the same inputs give the same bytes")

@@ -72,6 +72,7 @@ TEXT = {
     "profile": ("Sample profile", "样本构成"),
     "rates": ("Satisfaction rates by respondent type", "分身份类型的满意率"),
     "rates_all": ("Satisfaction rates", "满意率"),
+    "calibration": ("Published figures against this reproduction", "论文数据与本复现的对照"),
     "reliability": ("Reliability and validity", "信度与效度"),
     "fit": ("Model fit", "模型拟合"),
     "paths": ("Structural paths and CSI indices", "结构路径与满意度指数"),
@@ -424,6 +425,53 @@ def invariant(inv: pd.DataFrame, level: str = "scalar") -> bool:
     return not inv.loc[inv["model"].isin(["metric", level]), "verdict"].str.contains("does NOT hold").any()
 
 
+def _calibration(r: Report, zh: bool) -> None:
+    """Each figure of the reproduced study beside its estimate and CI (tables/calibration.csv)."""
+    f = r.results / "tables/calibration.csv"
+    if not f.exists():
+        return
+    c = pd.read_csv(f)
+    r.heading("calibration", 2)
+    pub = c[~c["assumed"]]
+    out = pub[pub["inside"] == False]   # noqa: E712 (a column of True/False)
+    group = {"all": ("all", "全部"), "unit": ("units", "单位"), "individual": ("individuals", "个人")}
+
+    def who(g, item=None):
+        if not str(g).startswith("category"):
+            return group.get(g, (g, g))[zh]
+        code = int(g.split()[1])        # an answer category: its label on the item's scale
+        if item in r.cb.by_code and r.cb.by_code[item].scale:
+            return f"“{r.cb.scale_of(item).label_of(code, r.lang)}”"
+        return f"类别 {code}" if zh else g
+
+    named = "; ".join(f"{r.label(i) if i in r.cb.by_code else i} ({who(g, i)}): {100 * p:.0f}% vs "
+                      f"{100 * e:.1f}% [{100 * lo:.1f}, {100 * hi:.1f}]"
+                      for i, g, p, e, lo, hi in out[["item", "group", "published", "estimate", "ci_lower",
+                                                     "ci_upper"]].itertuples(index=False))
+    if zh:
+        r.add(f"论文公布的 {len(pub)} 个数字中，{len(out)} 个落在本复现 95% 置信区间之外" + (f"：{named}。" if named else "。")
+              + f"另有 {int(c['assumed'].sum())} 个输入论文未公布，为模拟时的假设值（标为“假设”）；结构方程模型的全部输入均为假设（论文未做 SEM）。")
+    else:
+        r.add(f"Of the {len(pub)} figures the paper publishes, {len(out)} {'lies' if len(out) == 1 else 'lie'} outside "
+              "this reproduction's 95% CI"
+              + (f": {esc(named)}." if named else ".")
+              + f" {int(c['assumed'].sum())} more inputs are not in the paper and were assumed for the simulation "
+              "(marked assumed); every input of the structural model is assumed (the paper fits no SEM).")
+    t = pd.DataFrame({"item": [r.label(i) if i in r.cb.by_code else i for i in c["item"]],
+                      "group": [who(g, i) for g, i in zip(c["group"], c["item"])],
+                      "published": [f"{100 * p:.0f}%" + ((" (假设)" if zh else " (assumed)") if a else "")
+                                    for p, a in zip(c["published"], c["assumed"])],
+                      "reproduced": [f"{100 * e:.1f}% [{100 * lo:.1f}, {100 * hi:.1f}]"
+                                     for e, lo, hi in zip(c["estimate"], c["ci_lower"], c["ci_upper"])],
+                      "inside": [r.t("yes") if v else r.t("no") for v in c["inside"]]})
+    r.columns.update({"group": ("Group", "组别"), "published": ("Paper", "论文"),
+                      "reproduced": ("Reproduced, % [95% CI]", "复现，% [95% CI]"), "inside": ("In CI", "在区间内")})
+    r.table(t, r.t("calibration"), "tables/calibration.csv", "calibration",
+            "“假设”：论文未公布，模拟时假设。" if zh else
+            "Assumed: not published in the paper; an input of the simulation.",
+            ["item", "group", "published", "reproduced", "inside"])
+
+
 def _sensitivity(r: Report, fit: dict, zh: bool) -> None:
     """The structural paths under the study's estimator and the alternative one (sensitivity.csv)."""
     f = r.results / "model/sensitivity.csv"
@@ -637,6 +685,7 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
             "top_box", note, cols)
     r.figure("figures/top_box_by_type.png", f"{r.t('rates' if levels else 'rates_all')} (Wilson 95% CI).",
              "top")
+    _calibration(r, zh)
 
     r.heading("reliability", 2)
     if not cfa_fit["admissible"]:
