@@ -260,6 +260,9 @@ def test_reports_build_and_their_key_numbers_are_the_results(run):
         sat = CONFIG["districts"][d].get("satisfaction", CONFIG.get("satisfaction", "SAT"))
         index = pd.read_csv(res / "model/index.csv").set_index("construct").loc[sat, "index"]
         assert f"{flow['kept']:,} were kept" in text
+        # the exclusion thresholds (config `clean:`, as flow.json records them)
+        assert f"speeders, under {flow['rules']['min_duration_seconds']:g} s" in text
+        assert f"more than {100 * flow['rules']['max_item_missing']:g}% of the items unanswered" in text
         assert f" index is {index:.1f}" in text
         # the estimator's CFI (robust where it has one), and the estimator with the reason it was chosen
         assert f"CFI = {methods.value(fit, 'cfi'):.3f}" in text
@@ -326,9 +329,12 @@ def test_published_cross_tabs_suppress_small_cells(run, tmp_path):
     assert "[Other], [\\<10], [–]" in typ                      # n and share of the cell hidden
     rates = pd.read_csv(res / "report/tables/top_box.csv", dtype=str)
     assert rates.loc[0, "n (Individual)"] == "<10"
-    assert pd.isna(rates.loc[0, "Individual, %"]) and pd.isna(rates.loc[0, "p"])
+    assert pd.isna(rates.loc[0, "Individual, %"])
     assert pd.isna(rates.loc[0, "n (Unit)"]) and pd.isna(rates.loc[0, "Unit, %"])  # overall n is shown
-    assert rates.loc[1, "n (Individual)"] != "<10" and not pd.isna(rates.loc[1, "p"])
+    assert rates.loc[1, "n (Individual)"] != "<10"
+    gaps = pd.read_csv(res / "report/tables/gaps.csv", dtype=str)     # the gap and p would reveal the cell
+    assert pd.isna(gaps.iloc[0, 1]) and pd.isna(gaps.loc[0, "p (Holm)"])
+    assert not pd.isna(gaps.iloc[1, 1]) and not pd.isna(gaps.loc[1, "p (Holm)"])
     assert "4 small subgroup cell(s) (n < 10) are suppressed" in typ
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.proportion import proportion_confint, test_proportions_2indep
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint, test_proportions_2indep
 
 from .codebook import Codebook
 
@@ -32,9 +32,31 @@ def _rate(x: pd.Series, top) -> tuple[int, int, float, float, float]:
     return n, k, (k / n if n else np.nan), lo, hi
 
 
+def difference(k1: int, n1: int, k2: int, n2: int) -> dict:
+    """Two groups' top-box rates: their difference (k1/n1 - k2/n2) with Newcombe's hybrid score
+    95% CI, and a two-sided test of no difference: the score test, or Fisher's exact test when
+    an expected cell count of the 2 x 2 table is below 5 (the score test's p is unreliable there)."""
+    from scipy import stats
+
+    out = {"diff": k1 / n1 - k2 / n2 if n1 and n2 else np.nan, "diff_ci_lower": np.nan, "diff_ci_upper": np.nan,
+           "test": None, "p_value": np.nan}
+    if not (min(n1, n2) > 0 and 0 < k1 + k2 < n1 + n2):
+        return out
+    lo, hi = confint_proportions_2indep(k1, n1, k2, n2, method="newcomb", compare="diff")
+    table = np.array([[k1, n1 - k1], [k2, n2 - k2]])
+    expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0, keepdims=True) / table.sum()
+    if expected.min() < 5:
+        test, p = "exact", float(stats.fisher_exact(table).pvalue)
+    else:
+        test, p = "score", float(test_proportions_2indep(k1, n1, k2, n2, method="score").pvalue)
+    out.update(diff_ci_lower=float(lo), diff_ci_upper=float(hi), test=test, p_value=p)
+    return out
+
+
 def top_box(data: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
     """Share in the top box (satisfied / aware / yes) per item: overall and by respondent type,
-    Wilson 95% CIs, and (two types) a two-sided score test of their difference."""
+    Wilson 95% CIs, and (two types) their difference with its CI and test (see difference), and
+    the p-value Holm-adjusted over the items tested (p_holm)."""
     group, levels = groups(cb)
     rows = []
     for col in cb.items:
@@ -50,11 +72,17 @@ def top_box(data: pd.DataFrame, cb: Codebook) -> pd.DataFrame:
             counts[g] = (k_g, n_g)
         if len(levels) == 2:
             (k1, n1), (k2, n2) = counts[levels[0]], counts[levels[1]]
-            rec["diff"] = rec[f"rate_{levels[0]}"] - rec[f"rate_{levels[1]}"]
-            ok = min(n1, n2) > 0 and 0 < k1 + k2 < n1 + n2
-            rec["p_value"] = float(test_proportions_2indep(k1, n1, k2, n2, method="score").pvalue) if ok else np.nan
+            rec.update(difference(k1, n1, k2, n2))
         rows.append(rec)
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    if len(levels) == 2:
+        from statsmodels.stats.multitest import multipletests
+
+        tested = out["p_value"].notna()
+        out["p_holm"] = np.nan
+        if tested.any():
+            out.loc[tested, "p_holm"] = multipletests(out.loc[tested, "p_value"], method="holm")[1]
+    return out
 
 
 def distribution(data: pd.DataFrame, cb: Codebook) -> pd.DataFrame:

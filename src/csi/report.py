@@ -425,6 +425,54 @@ def invariant(inv: pd.DataFrame, level: str = "scalar") -> bool:
     return not inv.loc[inv["model"].isin(["metric", level]), "verdict"].str.contains("does NOT hold").any()
 
 
+def _rules_text(flow: dict, zh: bool) -> str:
+    """The exclusion rules with their thresholds (flow.json's `rules`, from `clean:` in the config)."""
+    rules = flow.get("rules")
+    if not rules:
+        return ""
+    st = rules["straightlining"]
+    rev_en = ", one of them reverse-worded" if st["require_reversed"] else ""
+    rev_zh = "（其中含反向题）" if st["require_reversed"] else ""
+    share = f"{100 * rules['max_item_missing']:g}%"
+    if zh:
+        return (f"剔除标准：重复提交（同一受访者再次作答）；作答时间少于 {rules['min_duration_seconds']:g} 秒；"
+                f"在同一量表组中对至少 {st['min_items']} 个题项给出完全相同的答案{rev_zh}；注意力题未通过；"
+                f"缺答超过 {share} 的题项。")
+    return (f"Exclusion thresholds: duplicates (the same respondent answering again); speeders, under "
+            f"{rules['min_duration_seconds']:g} s; straight-liners, the same answer on all of at least "
+            f"{st['min_items']} answered items of a grid{rev_en}; a failed attention check; incomplete responses, "
+            f"more than {share} of the items unanswered.")
+
+
+def _gaps(r: Report, top: pd.DataFrame, levels: list, names: dict, zh: bool) -> None:
+    """The difference between the two respondent types per indicator, in percentage points with
+    Newcombe's CI, and its test (score; Fisher's exact where a cell is small), Holm-adjusted."""
+    a, b = levels[:2]
+
+    def pp(v):
+        return f"{100 * v:.1f}".replace("-", "−")
+
+    t = pd.DataFrame({"item": top["item"].map(r.label), f"n_{a}": top[f"n_{a}"], f"n_{b}": top[f"n_{b}"],
+                      "gap": [None if pd.isna(d) else f"{pp(d)} [{pp(lo)}, {pp(hi)}]"
+                              for d, lo, hi in zip(top["diff"], top["diff_ci_lower"], top["diff_ci_upper"])],
+                      "p": [None if pd.isna(p) else ("< .001" if p < .001 else f"{p:.3f}".replace("0.", ".", 1)
+                                                     if p < 1 else "1") + ("†" if test == "exact" else "")
+                            for p, test in zip(top.get("p_holm", top["p_value"]), top["test"])]})
+    for g in (a, b):              # a gap reveals the cells of a group too small to publish (counted once, above)
+        t = suppress(t, f"n_{g}", ["gap", "p"], r.min_cell)[0]
+    r.columns["gap"] = (f"{names[a]} − {names[b]}, percentage points [95% CI]", f"{names[a]} − {names[b]}（百分点）[95% CI]")
+    r.columns["p"] = ("p (Holm)", "p（Holm 校正）")
+    tested = int(top["p_value"].notna().sum())
+    note = (f"Newcombe's hybrid score CI of the difference; p: score test (†: Fisher's exact test, an expected cell "
+            f"below 5), Holm-adjusted over the {tested} indicators tested. {r.t('suppressed', k=r.min_cell)}"
+            if not zh else
+            f"差值的 Newcombe 混合 score 置信区间；p：score 检验（†：期望频数小于 5，用 Fisher 精确检验），经 Holm 法对 "
+            f"{tested} 个指标校正。{r.t('suppressed', k=r.min_cell)}")
+    t = t[["item", "gap", "p"]]
+    r.table(t, f"{names[a]} − {names[b]}" + ("：满意率差异" if zh else ": differences in satisfaction rates"),
+            "tables/top_box.csv", "gaps", note, ["item", "gap", "p"])
+
+
 def _calibration(r: Report, zh: bool) -> None:
     """Each figure of the reproduced study beside its estimate and CI (tables/calibration.csv)."""
     f = r.results / "tables/calibration.csv"
@@ -604,7 +652,7 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
         more = "；另有" + "、".join(f"{rows_zh[k_]} {n} 行" for n, k_ in extra_rows) + "（非作答，未计入）" if extra_rows else ""
         r.add(f"抽样框：{esc(frame)}。调查时间：{esc(dates)}。原始数据：`{flow['raw_file']}`（{flow['raw_rows']:,} 份作答"
               f"{more}；SHA-256 `{flow['raw_sha256'][:16]}…`）。剔除规则依次执行，每份问卷只在其首次未通过的规则处计数；"
-              f"{flow['cells_set_missing']} 个无效答案代码或缺失值文字被设为缺失。")
+              f"{flow['cells_set_missing']} 个无效答案代码或缺失值文字被设为缺失。{_rules_text(flow, True)}")
         if skipped:
             r.add("不适用的剔除步骤：" + "；".join(f"{STEPS_ZH[s_['step']]}（{esc(s_['why_not'])}）" for s_ in skipped) + "。")
     else:
@@ -615,7 +663,7 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
         r.add(f"Sampling frame: {esc(frame)}. Fieldwork: {esc(dates)}. Raw export: `{flow['raw_file']}` "
               f"({flow['raw_rows']:,} response rows{more}; SHA-256 `{flow['raw_sha256'][:16]}…`). Exclusion rules "
               f"were applied in order; each row counts once, at the first rule it fails. {flow['cells_set_missing']} "
-              f"stray answer codes or missing-value words were set to missing.")
+              f"stray answer codes or missing-value words were set to missing. {_rules_text(flow, False)}")
         if skipped:
             r.add("Steps that did not apply: " + "; ".join(
                 f"{STEPS_EN[s_['step']][0]} ({esc(s_['why_not'])})" for s_ in skipped) + ".")
@@ -659,30 +707,29 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
     r.heading("rates" if levels else "rates_all", 2)
     t = pd.DataFrame({"item": top["item"].map(r.label), "n": top["n"],
                       "all": [pct_ci(*v) for v in top[["rate", "ci_lower", "ci_upper"]].itertuples(index=False)]})
-    if "p_value" in top:
-        t["p"] = top["p_value"].map(lambda p: "< .001" if p < .001 else f"{p:.3f}" if pd.notna(p) else None)
-    t = r.suppress(t, "n", ["all"] + [c for c in ("p",) if c in t])
+    t = r.suppress(t, "n", ["all"])
     cols = ["item", "n", "all"]
     type_col = (cb.role("respondent_type") or [None])[0]
+    names = {}
     for g in levels:
         name = g
         if type_col is not None:
             zh_name = {v: k_ for k_, v in type_col.value_labels.items()}.get(g, g)
             name = zh_name if zh else readable(g)
+        names[g] = name
         t[f"n_{g}"] = top[f"n_{g}"]
         t[g] = [pct_ci(*v) for v in top[[f"rate_{g}", f"ci_lower_{g}", f"ci_upper_{g}"]].itertuples(index=False)]
-        t = r.suppress(t, f"n_{g}", [g] + [c for c in ("p",) if c in t])   # p too: it reveals the cell
+        t = r.suppress(t, f"n_{g}", [g])
         r.columns[f"n_{g}"], r.columns[g] = (f"n ({name})", f"n（{name}）"), (f"{name}, %", f"{name}，%")
         cols += [f"n_{g}", g]
     t = r.complement(t, [[(i, f"n_{g}", [g]) for g in levels] for i in t.index])  # overall n is shown
-    cols += [c for c in ("p",) if c in t]
     t = t[cols]
-    p_note = ("; p: score test of the difference between respondent types" if not zh else
-              "；p：两类受访者差异的 score 检验") if "p" in cols else ""
-    note = (f"Top-box share (satisfied or better) with Wilson 95% CIs{p_note}. {r.t('suppressed', k=k)}"
-            if not zh else f"满意率（满意及以上）及 Wilson 95% 置信区间{p_note}。{r.t('suppressed', k=k)}")
+    note = (f"Top-box share (satisfied or better) with Wilson 95% CIs. {r.t('suppressed', k=k)}"
+            if not zh else f"满意率（满意及以上）及 Wilson 95% 置信区间。{r.t('suppressed', k=k)}")
     r.table(t, r.t("rates" if levels else "rates_all"), "tables/top_box.csv",
             "top_box", note, cols)
+    if "p_value" in top and len(levels) == 2:
+        _gaps(r, top, levels, names, zh)
     r.figure("figures/top_box_by_type.png", f"{r.t('rates' if levels else 'rates_all')} (Wilson 95% CI).",
              "top")
     _calibration(r, zh)
@@ -718,7 +765,8 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
     r.heading("fit", 2)
     rob = methods.robust(fit)
     src = "Savalei, 2021" if fit.get("estimator") == "WLSMV" else "Brosseau-Liard & Savalei, 2014"
-    ft = pd.DataFrame([{"measure": k_.upper(), "value": methods.value(fit, k_), "ml": fit[k_], "cutoff": f"{op} {v}",
+    ft = pd.DataFrame([{"measure": k_.upper(), "value": methods.value(fit, k_), "ml": fit[k_],
+                        "cutoff": f"{'≥' if op == '>=' else '≤'} {v:.2f}".replace("0.", ".", 1),
                         "met": r.t("yes") if (methods.value(fit, k_) >= v if op == ">=" else methods.value(fit, k_) <= v)
                         else r.t("no")} for k_, (op, v) in CUTOFFS.items()])
     r.columns["ml"] = (("unadjusted (DWLS)", "未校正（DWLS）") if fit.get("estimator") == "WLSMV"
