@@ -18,7 +18,7 @@ CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
 
 STYLE = """
 :root { --ink: #1a1a1a; --rule: #444; --faint: #ddd; }
-body { font-family: "Libertinus Serif", Georgia, "Times New Roman", %(cjk)s serif; color: var(--ink);
+body { font-family: %(cjk)s "Libertinus Serif", Georgia, "Times New Roman", serif; color: var(--ink);
        line-height: 1.5; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; font-size: 1.05rem; }
 h1, h2, h3, h4 { line-height: 1.25; margin: 1.6em 0 0.5em; }
 h2 { font-size: 1.5rem; } h3 { font-size: 1.25rem; } h4 { font-size: 1.1rem; }
@@ -60,7 +60,7 @@ def font_face(text: str, font: Path, family: str = "CSI CJK") -> str:
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
-    chars = sorted(set(CJK.findall(text)) | set("，。：；、（）《》“”"))
+    chars = sorted(set(CJK.findall(text)))        # CJK only: Latin text keeps the Latin fonts
     options = subset.Options()
     options.flavor = None
     options.desubroutinize = True
@@ -86,6 +86,8 @@ def style(html: str, cjk_font: Path | None = None) -> str:
     face, cjk = "", ""
     if cjk_font is not None and CJK.search(_text(body)):
         face = font_face(_text(body), cjk_font)
+        # first: the subset has the CJK glyphs only (Latin falls through); after the Latin fonts, Chromium
+        # drew some early-laid-out elements (the title, captions) with a fallback font without CJK glyphs
         cjk = '"CSI CJK", "Noto Serif CJK SC", "Source Han Serif SC",'
     css = "<style>\n" + face + STYLE % {"cjk": cjk} + "</style>"
     return html.replace("</head>", css + "</head>", 1)
