@@ -27,9 +27,9 @@ Complete cases (listwise) or pairwise; all-ordered models without exogenous cova
 
 from .bivariate import bvn_cdf, bvn_pdf
 from .dwls import WLSMV, DeltaModel, fit_dwls, refit, wlsmv
-from .sample import OrdinalSample, ordinal_sample, polychoric, polychorics, thresholds
+from .sample import OrdinalSample, ordinal_sample, polychorics, thresholds
 from .table import add_thresholds, check_ordered, threshold_ci, threshold_rows
 
 __all__ = ["WLSMV", "DeltaModel", "OrdinalSample", "add_thresholds", "bvn_cdf", "bvn_pdf", "check_ordered",
-           "fit_dwls", "ordinal_sample", "polychoric", "polychorics", "refit", "threshold_ci", "threshold_rows",
+           "fit_dwls", "ordinal_sample", "polychorics", "refit", "threshold_ci", "threshold_rows",
            "thresholds", "wlsmv"]

@@ -32,14 +32,6 @@ def _two_by_two(freq):
     return None, freq
 
 
-def polychoric(ca, cb, ta, tb) -> float:
-    """Two-step ML polychoric correlation of two coded items (thresholds fixed)."""
-    K1, K2 = len(ta) + 1, len(tb) + 1
-    freq = np.zeros((K1, K2))
-    np.add.at(freq, (ca, cb), 1.0)
-    return float(polychorics([freq], [ta], [tb])[0])
-
-
 def _padded(ths, K):
     """Thresholds of many items as rows of (-inf, t1, ..., +inf, +inf ...) of length K + 1."""
     out = np.full((len(ths), K + 1), np.inf)
