@@ -213,7 +213,7 @@ def test_planted_loading_is_freed_in_partial_metric():
 
 def test_unknown_estimator_is_refused():
     with pytest.raises(ValueError):
-        invariance.analyse(MODEL, two_group_data(0.8), "g", "WLSMV")
+        invariance.analyse(MODEL, two_group_data(0.8), "g", "GLS")
 
 
 def test_three_groups_score_tests_and_partial_model_match_lavaan():

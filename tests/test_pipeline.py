@@ -104,8 +104,12 @@ def test_districts_are_compared(run):
     assert not [o for c in nb["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
     for d in COMPARED:
         by_type = pd.read_csv(proj / "results" / d / "model/invariance_respondent_type/invariance.csv")
-        assert by_type["model"].tolist() == ["configural", "metric", "scalar"]
-        assert "does NOT hold" not in by_type.loc[1, "verdict"]   # loadings invariant by construction
+        # every model item is an ordered category: WLSMV, thresholds tested before the loadings
+        assert by_type["model"].tolist() == ["configural", "thresholds", "metric", "scalar"]
+        assert set(by_type["estimator"]) == {"WLSMV"}
+        assert "does NOT hold" not in by_type.loc[2, "verdict"]   # loadings invariant by construction
+    inv = pd.read_csv(cmp / "tables/invariance_districts.csv")
+    assert inv["model"].tolist() == ["configural", "thresholds", "metric", "scalar"]
 
 
 def test_a_template_runs_as_a_reviewer_opens_it(run):
@@ -207,6 +211,18 @@ def test_no_personal_data_under_results(run):
             else:
                 tokens |= {v.split("(")[0] for v in values}
     assert len(tokens) > 3000 and len(names) > 500
+    # every token (phone, ID number, IP address, staff id) is made of these characters, so it can only
+    # occur inside a run of them: look up the runs' substrings instead of scanning for each token
+    assert all(re.fullmatch(r"[0-9A-Za-z.]+", t) for t in tokens)
+    runs = re.compile(r"[0-9A-Za-z.]{%d,}" % min(map(len, tokens)))
+    lengths = sorted({len(t) for t in tokens})
+
+    def leaks(text):
+        found = set()
+        for run in runs.findall(text):
+            found |= {run[i:i + n] for n in lengths if n <= len(run) for i in range(len(run) - n + 1)} & tokens
+        return found
+
     files = [p for p in (proj / "results").rglob("*") if p.is_file()]
     assert files
     for p in files:
@@ -220,7 +236,7 @@ def test_no_personal_data_under_results(run):
             text = p.read_text("utf-8", errors="replace")
             text = re.sub(r"data:image/[a-z+]+;base64,[A-Za-z0-9+/=]+", "", text)  # figures (PNGs)
             cells = set(text.replace(",", "\n").replace('"', "\n").split("\n"))
-        leaked = [t for t in tokens if t in text]
+        leaked = sorted(leaks(text))
         assert not leaked, f"{p}: {leaked[:3]}"
         assert not (names & {c.strip() for c in cells}), f"{p}: a respondent's name"
 
@@ -406,6 +422,41 @@ def test_snakemake_report_captions_every_shown_output(run, tmp_path):
         assert " ".join(words) in html, name
 
 
+def test_the_summary_and_recommendations_state_the_result_files(run):
+    """The manager's summary, definitions and recommendations carry the numbers of index.csv,
+    ipma.csv and top_box.csv, in plain words."""
+    from csi import codebook
+
+    proj, _ = run
+    res = proj / "results/chengdu_a"
+    cb = codebook.load(ROOT / CONFIG["districts"]["chengdu_a"]["codebook"])
+    text = (res / "report/report.typ").read_text("utf-8")
+    summary = text.split("= Summary for managers")[1].split("= Data and method")[0]
+    sat = pd.read_csv(res / "model/index.csv").set_index("construct").loc["SAT"]
+    assert f"index is {sat['index']:.1f} out of 100 (95% CI {sat['ci_lower']:.1f}–{sat['ci_upper']:.1f})" in summary
+    ipma = pd.read_csv(res / "model/ipma.csv")
+    top = pd.read_csv(res / "tables/top_box.csv")
+    service = top[top["construct"].isin(ipma["driver"])].sort_values("rate", kind="stable")
+    weakest = service.head(3)
+    for _, w in weakest.iterrows():
+        assert f"{cb.label(w['item'], 'en')}, {100 * w['rate']:.1f}%" in summary
+    first = ipma.iloc[0]
+    assert f"Improve first: {cb.label(first['driver'], 'en')} (priority 1 in {100 * first['p_first']:.0f}% of draws" \
+        in summary
+    # "satisfied" defined per kind of scale; a top box holding the middle answer is said
+    defs = summary.split("What the numbers mean")[1]
+    three = [i for i in service["item"] if cb.scale_of(i).max - cb.scale_of(i).min == 2 and
+             min(cb.scale_of(i).top_box) <= cb.scale_of(i).min + 1]        # 3-point items counting "fair"
+    assert three and "counts the middle answer" in defs
+    assert all(cb.label(i, "en") in defs for i in three)
+    recs = text.split("= Recommendations")[1].split("= Limitations")[0]
+    own = service[service["construct"] == first["driver"]]
+    below = own[own["rate"] < 0.9].head(2)
+    assert f"Priority 1: {cb.label(first['driver'], 'en')}" in recs
+    assert all(f"{cb.label(i, 'en')} {100 * v:.1f}%" in recs for i, v in zip(below["item"], below["rate"]))
+    assert "not proven causes" in recs
+
+
 def test_limitations_are_written_from_the_diagnostics(run, tmp_path):
     """An inadmissible solution, failed discriminant validity and non-invariance in the results
     files each become a limitation in the report."""
@@ -434,7 +485,9 @@ def test_limitations_are_written_from_the_diagnostics(run, tmp_path):
     assert "Heywood case" in limits and "not admissible" in limits
     assert "Discriminant validity fails or is borderline" in limits
     assert "Scalar invariance does not hold between respondent types" in limits
-    assert "NOT admissible" in (res / "report/report.typ").read_text("utf-8").split("= Data and method")[0]
+    head = (res / "report/report.typ").read_text("utf-8").split("= Data and method")[0]
+    assert "NOT admissible" in head and "no index or priority is reported" in head and "Improve first" not in head
+    assert "= Recommendations" not in (res / "report/report.typ").read_text("utf-8")
 
 
 def test_a_third_shape_runs_with_no_code_change(run):
@@ -510,9 +563,11 @@ def test_an_improper_solution_is_a_finding_and_nothing_is_built_on_it(run, tmp_p
                        capture_output=True, text=True, env=venv_env())
     assert r.returncode == 0, r.stderr
     text = (res / "report/report.typ").read_text("utf-8")
-    abstract = text.split("= Data and method")[0]
+    abstract, summary = text.split("= Data and method")[0].split("= Summary for managers")
     assert "*The solution of the CSI model is NOT admissible* (Negative disturbance variance of SAT2)" in abstract
     assert " index is " not in abstract and "priority" not in abstract
+    assert "no index or priority is reported" in summary and " index is " not in summary
+    assert "Improve first" not in summary and "= Recommendations" not in text
     assert "CSI indices are withheld" in text and "ipma.png" not in text
     assert "Structural paths of an IMPROPER solution: not interpretable" in text
     assert "R²" not in text.split("= Structural paths")[1].split("<tab-paths>")[0]

@@ -204,10 +204,11 @@ def _invariance(a) -> None:
     if a.cfa:
         text = psychometrics.measurement_model(text)
     data = sem.read_data(a.data)
+    cb = codebook.load(a.codebook) if a.codebook else None
     if a.group is None:
-        if not a.codebook:
+        if not cb:
             raise CSIError("give --group COLUMN, or --codebook to use its respondent_type column")
-        kinds = codebook.load(a.codebook).role("respondent_type")
+        kinds = cb.role("respondent_type")
         if not kinds:
             raise CSIError("the codebook has no respondent_type column", file=a.codebook,
                            hint="give --group COLUMN instead.")
@@ -217,14 +218,17 @@ def _invariance(a) -> None:
                        hint=f"choose one of: {', '.join(map(str, data.columns[:40]))}.")
     sem.check_data(text, data, a.model, a.data)
     sem.check_groups(data, a.group, a.data)
-    result = invariance.analyse(text, data, a.group, a.estimator, partial=not a.no_partial)
+    ordered = cb.ordered_items(sem.observed_variables(text)) if cb else None
+    result = invariance.analyse(text, data, a.group, a.estimator, partial=not a.no_partial, ordered=ordered)
     table = result.table
     io.write_tables(a.out, {"invariance.csv": table, "latent_means.csv": result.latent_means,
                             "invariance_score_tests.csv": result.score_tests})
-    robust = "chisq_scaled" in table
+    kind = "scaled" if "cfi_scaled" in table else "robust" if "chisq_scaled" in table else ""
+    if "note" in table and table["note"].iloc[0]:
+        print(table["note"].iloc[0], file=sys.stderr)
     for r in table.itertuples():
-        fit = (f"scaled chisq {r.chisq_scaled:9.3f} df {r.df:4d} robust CFI {r.cfi_robust:.3f} "
-               f"RMSEA {r.rmsea_robust:.3f}") if robust else \
+        fit = (f"scaled chisq {r.chisq_scaled:9.3f} df {r.df:4d} {kind} CFI {getattr(r, 'cfi_' + kind):.3f} "
+               f"RMSEA {getattr(r, 'rmsea_' + kind):.3f}") if kind else \
             f"chisq {r.chisq:9.3f} df {r.df:4d} CFI {r.cfi:.3f} RMSEA {r.rmsea:.3f}"
         print(f"{r.model:16s} {fit} SRMR {r.srmr:.3f}  {r.verdict}", file=sys.stderr)
 
@@ -242,8 +246,12 @@ def _compare(a) -> None:
     if len(districts) < 2:
         raise CSIError(f"{len(districts)} district(s) to compare: at least 2 are needed",
                        file=a.districts, hint="list the districts (--districts FILE or --district NAME RESULTS).")
-    drivers = {k for k, v in codebook.load(a.codebook).constructs.items() if v.get("kind") == "driver"}
-    lg, crit, inv, means = compare.run(text, districts, names, a.criterion, drivers, a.estimator)
+    from . import psychometrics, sem
+
+    cb = codebook.load(a.codebook)
+    drivers = {k for k, v in cb.constructs.items() if v.get("kind") == "driver"}
+    ordered = cb.ordered_items(sem.observed_variables(psychometrics.measurement_model(text)))
+    lg, crit, inv, means = compare.run(text, districts, names, a.criterion, drivers, a.estimator, ordered)
     lg, ranks, diffs = compare.rank_uncertainty(districts, lg)
     io.write_tables(a.out, {"league.csv": lg, "league_ranks.csv": ranks, "league_differences.csv": diffs,
                             "criterion.csv": crit,
@@ -540,10 +548,12 @@ def parser() -> argparse.ArgumentParser:
     v2.add_argument("--group", help="grouping column (default: the codebook's respondent_type column)")
     v2.add_argument("--codebook")
     v2.add_argument("--cfa", action="store_true", help="test the measurement model (the =~ part) only")
-    v2.add_argument("--estimator", default="ML", type=str.upper, choices=["ML", "MLR", "MLM", "AUTO"],
+    v2.add_argument("--estimator", default="ML", type=str.upper, choices=["ML", "MLR", "MLM", "WLSMV", "AUTO"],
                     help="ML, or robust MLR / MLM: scaled chi-square, Satorra-Bentler (2001) scaled "
-                         "differences, robust CFI/RMSEA and sandwich SEs (default ML); auto: MLR when "
-                         "Mardia's test rejects multivariate normality, else ML")
+                         "differences, robust CFI/RMSEA and sandwich SEs (default ML); WLSMV: ordered items, "
+                         "steps configural / thresholds / metric / scalar (Wu & Estabrook 2016), Satorra "
+                         "(2000) differences; auto: WLSMV when the codebook makes every item ordered, else "
+                         "MLR when Mardia's test rejects multivariate normality, else ML")
     v2.add_argument("--no-partial", action="store_true",
                     help="do not search for partial invariance where a step fails")
     v2.add_argument("--out", required=True,
@@ -559,7 +569,7 @@ def parser() -> argparse.ArgumentParser:
                     help="a district and its results folder (repeat; or --districts FILE)")
     c2.add_argument("--title", nargs=2, action="append", metavar=("NAME", "TEXT"))
     c2.add_argument("--criterion", type=float, default=0.9, help="top-box share a district should reach")
-    c2.add_argument("--estimator", default="ML", type=str.upper, choices=["ML", "MLR", "MLM", "AUTO"],
+    c2.add_argument("--estimator", default="ML", type=str.upper, choices=["ML", "MLR", "MLM", "WLSMV", "AUTO"],
                     help="estimator of the invariance tests across districts (as `csi invariance`)")
     c2.add_argument("--out", required=True)
     c2.set_defaults(func=_compare)

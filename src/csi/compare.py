@@ -57,6 +57,12 @@ def pooled(districts: dict[str, Path]) -> pd.DataFrame:
 def comparability(inv: pd.DataFrame) -> tuple[bool, str]:
     t = inv.set_index("model")
     scalar, metric = t.loc["scalar", "verdict"], t.loc["metric", "verdict"]
+    judged = [v for v in t["verdict"] if v.startswith("cannot be judged")]
+    if judged:
+        return False, f"NOT comparable: invariance {judged[0]}"
+    if "thresholds" in t.index and "does NOT hold" in t.loc["thresholds", "verdict"]:
+        return False, ("NOT comparable: the item thresholds differ between districts (threshold invariance "
+                       "fails), so the same answer does not mean the same between districts")
     if "does NOT hold" not in metric and "does NOT hold" not in scalar:
         return True, "scalar invariance holds across districts: indices and latent means are comparable"
     if "does NOT hold" in metric:
@@ -101,12 +107,13 @@ def criterion(districts: dict[str, Path], names: dict[str, str], level: float,
 
 
 def run(model_text: str, districts: dict[str, Path], names: dict[str, str], level: float,
-        drivers: set[str], estimator: str = "ML"):
-    """League, criterion, invariance across districts (estimator ML, MLR, MLM or auto: MLR when
-    Mardia's test rejects normality; complete cases) and the districts' latent mean differences."""
+        drivers: set[str], estimator: str = "ML", ordered: list[str] | None = None):
+    """League, criterion, invariance across districts (estimator ML, MLR, MLM, WLSMV or auto:
+    WLSMV when every item is `ordered`, else MLR when Mardia's test rejects normality) and the
+    districts' latent mean differences."""
     data = pooled(districts)
     cfa = psychometrics.measurement_model(model_text)
-    result = invariance.analyse(cfa, data, "district", estimator)
+    result = invariance.analyse(cfa, data, "district", estimator, ordered=ordered)
     inv = result.table
     ok, note = comparability(inv)
     return (league(districts, names, ok, note), criterion(districts, names, level, drivers), inv,

@@ -127,3 +127,28 @@ def fit_caption_chisq(fit: dict) -> str:
         return (f"scaled χ²({fit['df']}) = {fit['chisq_scaled']:.2f}, scaling factor "
                 f"{fit['chisq_scaling_factor']:.3f}; ML χ² = {fit['chisq']:.2f}")
     return f"χ²({fit['df']}) = {fit['chisq']:.2f}"
+
+
+def design_limitations(frame: str | None, types: bool, zh: bool = False) -> list[str]:
+    """Limitations that come from the study's design, whatever the diagnostics say: the sample is
+    not a probability sample and is not weighted, answers are self-reports, the data are
+    cross-sectional (paths and priorities are associations), and (types) respondent types are pooled
+    in one model."""
+    if zh:
+        out = [f"样本（{frame}）不是按已知概率抽取的样本，也未加权：比率描述的是受访者，而非全部服务对象。" if frame else
+               "未说明抽样设计（config 的 `frame:`）；样本未加权：比率描述的是受访者，而非全部服务对象。",
+               "所有答案均为自我报告，可能受社会期望与现场作答环境影响。",
+               "数据为横断面数据：结构路径、重要性与改进优先级表示关联，不能证明因果。"]
+        if types:
+            out.append("模型将不同类型的受访者合并估计；其差异只在满意率与测量不变性中分别报告。")
+        return out
+    out = [f"The sample ({frame}) is not a probability sample and is not weighted: rates describe the respondents, "
+           "not every service user." if frame else
+           "The sampling design is not stated (config `frame:`), and the sample is not weighted: rates describe the "
+           "respondents, not every service user.",
+           "Every answer is a self-report, open to social desirability and to the setting in which it was given.",
+           "The data are cross-sectional: paths, importance and priorities are associations, not proven causes."]
+    if types:
+        out.append("Respondent types are pooled in one model; how they differ is shown only in the rates and the "
+                   "invariance tests.")
+    return out

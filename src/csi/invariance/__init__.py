@@ -163,14 +163,27 @@ def _row(f: StepFit) -> dict:
 
 
 def analyse(description: str, data: pd.DataFrame, group: str, estimator: str = "ML",
-            partial: bool = True, max_free: int | None = None) -> Invariance:
+            partial: bool = True, max_free: int | None = None, ordered: list[str] | None = None) -> Invariance:
     """The invariance steps (with partial models where a step fails) and the latent means. estimator
-    "auto": MLR when Mardia's test rejects multivariate normality of the complete cases, else ML."""
+    "auto": WLSMV when every item is in `ordered` (ordinal.py: configural, thresholds, metric,
+    scalar), else MLR when Mardia's test rejects multivariate normality of the complete cases, else
+    ML. Where WLSMV cannot be used (a category empty in one group, a single-indicator factor), MLR,
+    and the table's `note` says why."""
     estimator = estimator.upper()
     if estimator == "AUTO":
-        estimator = sem.choose(data, sem.observed_variables(description), "auto", "listwise").estimator
+        estimator = sem.choose(data, sem.observed_variables(description), "auto", "listwise",
+                               ordered=ordered).estimator
+    note = ""
+    if estimator == "WLSMV":
+        from . import ordinal
+
+        try:
+            return ordinal.analyse(description, data, group, verdict)
+        except (ordinal.EmptyCategory, ordinal.Unsupported) as e:
+            note = f"MLR instead of WLSMV: {e.message if hasattr(e, 'message') else e}"
+            estimator = "MLR"
     if estimator not in ESTIMATORS:
-        raise ValueError(f"estimator must be one of {', '.join(ESTIMATORS)}, not {estimator!r}")
+        raise ValueError(f"estimator must be one of {', '.join(ESTIMATORS)}, WLSMV, not {estimator!r}")
     base = MultiGroup(description, data, group, STEPS["configural"])
     fits = {"configural": fit_step(base, "configural", "configural", estimator)}
     rows = [{**_row(fits["configural"]), "compared_with": "",
@@ -199,6 +212,8 @@ def analyse(description: str, data: pd.DataFrame, group: str, estimator: str = "
               pd.DataFrame(columns=["model", "iteration", "param", "kind", "group", "X2", "df", "pvalue", "released"]))
     if len(scores):
         scores = scores[["model", "iteration", "param", "kind", "group", "X2", "df", "pvalue", "released"]]
+    if note:
+        table["note"] = note
     return Invariance(table, _latent_means(fits, table, estimator), scores, fits)
 
 
