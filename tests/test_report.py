@@ -221,3 +221,10 @@ def test_a_district_without_a_rating_stream_has_no_such_section(tmp_path):
 
     r = report.Report(tmp_path, tmp_path / "report", "A", "en", None, 10)
     assert report_evaluations.section(r) is False and r.parts == []
+
+
+def test_table_numbers_use_minus_signs_and_never_show_minus_zero():
+    from csi.report import fmt
+
+    assert fmt(-0.0004) == "0.000" and fmt(-0.0123) == "−0.012" and fmt(0.5) == "0.500"
+    assert fmt(-0.04, 1) == "0.0" and fmt(-1234.0) == "−1,234" and fmt(-3) == "−3"

@@ -104,7 +104,7 @@ COLUMNS = {
     "step": ("Step", "步骤"), "excluded": ("Excluded", "剔除"), "remaining": ("Remaining", "剩余"),
     "variable": ("Variable", "变量"), "category": ("Category", "类别"), "n": ("n", "n"),
     "share": ("%", "%"), "item": ("Indicator", "指标"), "all": ("All, % [95% CI]", "全部，% [95% CI]"),
-    "p": ("p", "p"), "construct": ("Construct", "潜变量"), "items": ("Items", "题项数"),
+    "p": ("p", "p"), "p_holm": ("p (Holm)", "p（Holm 校正）"), "construct": ("Construct", "潜变量"), "items": ("Items", "题项数"),
     "alpha": ("α", "α"), "omega": ("ω", "ω"), "ave": ("AVE", "AVE"), "verdict": ("Verdict", "结论"),
     "pair": ("Pair", "潜变量对"), "htmt": ("HTMT", "HTMT"), "htmt2": ("HTMT2", "HTMT2"),
     "measure": ("Measure", "指标"), "value": ("Value", "数值"), "cutoff": ("Cutoff", "标准"),
@@ -146,8 +146,11 @@ def fmt(v, digits=3) -> str:
     if v is None or (isinstance(v, float) and pd.isna(v)):
         return "–"
     if isinstance(v, int) or (isinstance(v, float) and float(v).is_integer() and abs(v) >= 100):
-        return f"{int(v):,}"
-    return f"{v:.{digits}f}"
+        return f"{int(v):,}".replace("-", "−")
+    s = f"{v:.{digits}f}"
+    if float(s) == 0:
+        s = s.lstrip("-")             # no "−0.000"
+    return s.replace("-", "−")        # a minus sign, not a hyphen
 
 
 def is_simulated(name) -> bool:
@@ -493,22 +496,21 @@ def _gaps(r: Report, top: pd.DataFrame, levels: list, names: dict, zh: bool) -> 
     t = pd.DataFrame({"item": top["item"].map(r.label), f"n_{a}": top[f"n_{a}"], f"n_{b}": top[f"n_{b}"],
                       "gap": [None if pd.isna(d) else f"{pp(d)} [{pp(lo)}, {pp(hi)}]"
                               for d, lo, hi in zip(top["diff"], top["diff_ci_lower"], top["diff_ci_upper"])],
-                      "p": [None if pd.isna(p) else ("< .001" if p < .001 else f"{p:.3f}".replace("0.", ".", 1)
+                      "p_holm": [None if pd.isna(p) else ("< .001" if p < .001 else f"{p:.3f}".replace("0.", ".", 1)
                                                      if p < 1 else "1") + ("†" if test == "exact" else "")
                             for p, test in zip(top.get("p_holm", top["p_value"]), top["test"])]})
     for g in (a, b):              # a gap reveals the cells of a group too small to publish (counted once, above)
-        t = suppress(t, f"n_{g}", ["gap", "p"], r.min_cell)[0]
+        t = suppress(t, f"n_{g}", ["gap", "p_holm"], r.min_cell)[0]
     r.columns["gap"] = (f"{names[a]} − {names[b]}, percentage points [95% CI]", f"{names[a]} − {names[b]}（百分点）[95% CI]")
-    r.columns["p"] = ("p (Holm)", "p（Holm 校正）")
     tested = int(top["p_value"].notna().sum())
     note = (f"Newcombe's hybrid score CI of the difference; p: score test (†: Fisher's exact test, an expected cell "
             f"below 5), Holm-adjusted over the {tested} indicators tested. {r.t('suppressed', k=r.min_cell)}"
             if not zh else
             f"差值的 Newcombe 混合 score 置信区间；p：score 检验（†：期望频数小于 5，用 Fisher 精确检验），经 Holm 法对 "
             f"{tested} 个指标校正。{r.t('suppressed', k=r.min_cell)}")
-    t = t[["item", "gap", "p"]]
+    t = t[["item", "gap", "p_holm"]]
     r.table(t, f"{names[a]} − {names[b]}" + ("：满意率差异" if zh else ": differences in satisfaction rates"),
-            "tables/top_box.csv", "gaps", note, ["item", "gap", "p"])
+            "tables/top_box.csv", "gaps", note, ["item", "gap", "p_holm"])
 
 
 def _calibration(r: Report, zh: bool) -> None:
