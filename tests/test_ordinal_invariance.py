@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from csi import invariance
-from csi.invariance.ordinal import STEPS, OrdinalGroups, factors_of, merge_empty
+from csi.invariance.ordinal import STEPS, OrdinalGroups, factors_of, merge_empty, merges
 
 FX = "tests/fixtures/lavaan/"
 CASES = {"holzinger_groups": "listwise", "holzinger_groups_pairwise": "pairwise",
@@ -90,6 +90,7 @@ def test_a_category_one_group_never_gave_is_merged_and_said():
     assert (data["x1"] == 1).any()                    # the caller's data are not modified
     res = invariance.analyse(open(FX + "holzinger_groups_merged.lavaan").read(), data, "school", "WLSMV")
     assert "x1: answers 1 counted as 2" in res.table["note"].iloc[0]
+    assert merges(res.table["note"].iloc[0]) == [("x1", "1", "2", "'Pasteur'")]    # what the report reads back
 
 
 def test_models_wlsmv_cannot_test_fall_back_to_mlr_with_the_reason():

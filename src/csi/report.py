@@ -22,6 +22,7 @@ import pandas as pd
 from . import cjk_fonts, compare, index, methods, report_evaluations, summary
 from .codebook import Codebook
 from .errors import CSIError
+from .invariance.ordinal import merges
 
 CUTOFFS = {"cfi": (">=", 0.95), "tli": (">=", 0.95), "rmsea": ("<=", 0.06), "srmr": ("<=", 0.08)}
 # Methods references: listed when the report cites them (the key appears in its text).
@@ -384,9 +385,8 @@ def _invariance_table(r: Report, inv: pd.DataFrame, caption: str, source: str, n
                  " Ordered items (WLSMV, identified as Wu & Estabrook, 2016): thresholds, then loadings, then "
                  "intercepts are constrained equal; χ², CFI and RMSEA are the scaled-shifted versions; p(Δχ²) "
                  "from the Satorra (2000) difference test.")
-        if "note" in inv and isinstance(inv["note"].iloc[0], str) and inv["note"].iloc[0]:
-            found = re.findall(r"([^:;]+): answers (\S+) counted as (\S+) \(no answer \S+ in group (.+?)\)(?:;|$)",
-                               inv["note"].iloc[0].split(": ", 1)[1])
+        found = merges(inv["note"].iloc[0]) if "note" in inv else []
+        if found:
             if zh:
                 note += " 为使阈值可比而合并的类别：" + "；".join(
                     f"{r.label(i.strip())}的答案 {v} 计为 {t_}（组 {g} 无人回答 {v}）" for i, v, t_, g in found) + "。"
@@ -682,7 +682,7 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
               f"fits {'well' if good_fit else 'with reservations'} ({fit_txt}). "
               + (_abstract_findings(r, idx, ipma, sat) if admissible else ""))
 
-    summary.section(r, config, admissible)
+    summary.section(r, config, admissible, idx, ipma, top)
 
     # --- data and method -------------------------------------------------------------------
     r.heading("data_method")
@@ -915,7 +915,7 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
                 "comparison/tables/league.csv", "league", esc(league["note"].iloc[0]), list(t.columns))
 
     report_evaluations.section(r)   # the rating stream (好差评), where results/<district>/evaluations/ exists
-    summary.recommendations(r, config, admissible)
+    summary.recommendations(r, config, admissible, ipma, top)
 
     # --- limitations ---------------------------------------------------------------------------
     r.heading("limitations")

@@ -67,13 +67,11 @@ def satisfied_rule(r, items: list[str]) -> str:
     return ("；" if zh else "; ").join(parts)
 
 
-def section(r, config: dict, admissible: bool) -> None:
-    """The executive summary (after the abstract) and its definitions."""
+def section(r, config: dict, admissible: bool, idx: pd.DataFrame, ipma: pd.DataFrame, top: pd.DataFrame) -> None:
+    """The executive summary (after the abstract) and its definitions, from index.csv (indexed by
+    construct), ipma.csv and top_box.csv as the report read them."""
     zh = r.lang == "zh"
     sat = config["satisfaction"]
-    idx = r.read_csv("model/index.csv").set_index("construct")
-    ipma = r.read_csv("model/ipma.csv")
-    top = r.read_csv("tables/top_box.csv")
     drivers = list(ipma["driver"]) if len(ipma) else [c for c, v in r.cb.constructs.items()
                                                        if v.get("kind") == "driver"]
     points = []
@@ -104,7 +102,7 @@ def section(r, config: dict, admissible: bool) -> None:
     if admissible and len(ipma):
         first = ipma.iloc[0]
         sure = index.priority_phrase(first, r.lang)
-        capped = first.get("potential_capped") is True or str(first.get("potential_capped")) == "True"
+        capped = str(first.get("potential_capped")) == "True"
         if zh:
             points.append(f"首先改进：{r.label(first['driver'])}" + (f"（{sure}）" if sure else "")
                           + f"，其指数每提高 1 分，{r.label(sat)}指数预计提高 {first['importance']:.2f} 分；"
@@ -119,10 +117,12 @@ def section(r, config: dict, admissible: bool) -> None:
         levels = [c[len("rate_"):] for c in top.columns if c.startswith("rate_")]
         a, b = levels[0], levels[1]
         name = _type_names(r, levels)
-        lo, hi = 100 * gap["diff_ci_lower"], 100 * gap["diff_ci_upper"]
-        higher, lower = (a, b) if gap["diff"] > 0 else (b, a)
-        d = abs(100 * gap["diff"])
-        ci = f"{min(abs(lo), abs(hi)):.1f}–{max(abs(lo), abs(hi)):.1f}"
+        # diff is a − b: as the lower group's shortfall, with its CI turned the same way
+        sign = 1 if gap["diff"] > 0 else -1
+        higher, lower = (a, b) if sign > 0 else (b, a)
+        d = 100 * sign * gap["diff"]
+        lo, hi = sorted(100 * sign * gap[c] for c in ("diff_ci_lower", "diff_ci_upper"))
+        ci = f"{lo:.1f}–{hi:.1f}"
         if zh:
             points.append(f"差距最大的指标是{r.label(gap['item'])}：{name[lower]}的满意率比{name[higher]}低 "
                           f"{d:.1f} 个百分点（95% CI {ci}）。")
@@ -151,13 +151,11 @@ def section(r, config: dict, admissible: bool) -> None:
            "index can still gain."))
 
 
-def recommendations(r, config: dict, admissible: bool) -> None:
+def recommendations(r, config: dict, admissible: bool, ipma: pd.DataFrame, top: pd.DataFrame) -> None:
     """Per leading priority driver: its indicators with the lowest share satisfied, with rates."""
     zh = r.lang == "zh"
-    ipma = r.read_csv("model/ipma.csv")
     if not admissible or ipma.empty:
         return
-    top = r.read_csv("tables/top_box.csv")
     r.heading("recommendations")
     lines = []
     criterion = config.get("criterion")

@@ -1,5 +1,6 @@
 """Measurement invariance: configural, metric and scalar multigroup fits (ML, MLM or MLR), partial
-invariance by score tests, and latent mean differences.
+invariance by score tests, and latent mean differences. Ordered items (WLSMV): ordinal.py, with
+a thresholds step and no partial search.
 
 The fits (multigroup.py) are joint, constrained multigroup ML fits with a mean structure,
 verified against lavaan's cfa(..., group = , group.equal = , group.partial = , estimator = )

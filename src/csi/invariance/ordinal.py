@@ -25,6 +25,7 @@ the "delta" method (the orthogonal complement of D1^+ D0).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,6 +68,17 @@ def merge_empty(data: pd.DataFrame, items: list[str], group: str) -> tuple[pd.Da
     return out, notes
 
 
+MERGED = "categories merged for the thresholds to be comparable"
+_MERGE = re.compile(r"([^:;]+): answers (\S+) counted as (\S+) \(no answer \S+ in group (.+?)\)(?:; |$)")
+
+
+def merges(note: str) -> list[tuple[str, str, str, str]]:
+    """(item, answer, counted as, groups without it) of each merge an invariance.csv note states."""
+    if not isinstance(note, str) or not note.startswith(MERGED + ": "):
+        return []
+    return [(i.strip(), v, t, g) for i, v, t, g in _MERGE.findall(note[len(MERGED) + 2:])]
+
+
 @dataclass
 class OrdinalStep:
     name: str
@@ -76,6 +88,7 @@ class OrdinalStep:
     vcov: np.ndarray
     D: list                  # per group: d sigma_g / d theta
     E: np.ndarray            # expected information (f_g weighted)
+    specs: list              # per group: the layout (fixed values, global index)
 
 
 class OrdinalGroups:
@@ -203,7 +216,7 @@ class OrdinalGroups:
         return J
 
     def start(self, specs, nkeys):
-        theta = np.zeros(nkeys)
+        theta, done = np.zeros(nkeys), np.zeros(nkeys, bool)
         o = self.off
         for g, (fixed, idx) in enumerate(specs):
             s = self.samples[g]
@@ -217,9 +230,9 @@ class OrdinalGroups:
                 init[o[1] + k] = 1.0 if a == b else 0.3
             init[o[4]:o[5]] = 1.0
             init[o[5]:o[6]] = np.concatenate(s.th)
-            for i in np.flatnonzero(idx >= 0):
-                if g == 0 or not np.any(np.concatenate([sp[1] for sp in specs[:g]]) == idx[i]):
-                    theta[idx[i]] = init[i]
+            free = (idx >= 0) & ~done[np.maximum(idx, 0)]    # a shared parameter starts from its first group
+            theta[idx[free]] = init[free]
+            done[idx[free]] = True
         return theta
 
     # --- estimation ---------------------------------------------------------------------------
@@ -238,9 +251,9 @@ class OrdinalGroups:
         q = len(keys)
         theta = self.start(specs, q)
         f, _ = self.objective(theta, specs)
-        converged, grad = False, np.full(q, np.inf)
+        converged, grad, D, at = False, np.full(q, np.inf), None, None
         for _ in range(max_iter):
-            D = [self.jacobian(theta, sp) for sp in specs]
+            D, at = [self.jacobian(theta, sp) for sp in specs], theta
             H, grad = np.zeros((q, q)), np.zeros(q)
             for g, sp in enumerate(specs):
                 e = self.s[g] - self.implied(self.local(theta, sp))[0]
@@ -266,12 +279,13 @@ class OrdinalGroups:
             if abs(f_old - f) < 1e-14 * max(1.0, f) and np.max(np.abs(t * step_)) < 1e-10:
                 converged = np.max(np.abs(grad)) / self.N < 1e-6
                 break
-        return self._inference(step, name or step, theta, specs, keys, converged, grad)
+        if at is not theta:                # the last step moved: the Jacobian at the estimates
+            D = [self.jacobian(theta, sp) for sp in specs]
+        return self._inference(step, name or step, theta, specs, D, converged, grad)
 
     # --- inference ----------------------------------------------------------------------------
-    def _inference(self, step, name, theta, specs, keys, converged, grad) -> OrdinalStep:
+    def _inference(self, step, name, theta, specs, D, converged, grad) -> OrdinalStep:
         G = len(self.groups)
-        D = [self.jacobian(theta, sp) for sp in specs]
         _, F = self.objective(theta, specs)
         E = sum(self.f[g] * D[g].T @ (self.W[g][:, None] * D[g]) for g in range(G))
         B = sum(self.f[g] * (self.W[g][:, None] * D[g]).T @ self.samples[g].gamma @ (self.W[g][:, None] * D[g])
@@ -306,9 +320,7 @@ class OrdinalGroups:
                "tli_scaled": _tli(scaled[0], df, scaled_b[0], df_b),
                "rmsea_scaled": _rmsea(scaled[0], df, n1) * np.sqrt(G),
                "baseline_chisq": chisq_b, "baseline_chisq_scaled": scaled_b[0]}
-        out = OrdinalStep(name, step, theta, row, vcov, D, E)
-        out.keys, out.specs = keys, specs
-        return out
+        return OrdinalStep(name, step, theta, row, vcov, D, E, specs)
 
     def _traces(self, D, Ei):
         """tr(U Gamma) and tr((U Gamma)^2) over the stacked groups."""
@@ -468,16 +480,13 @@ def analyse(description: str, data: pd.DataFrame, group: str, verdict, missing: 
         prev = f
     table = pd.DataFrame(rows)
     if og.merged:
-        table["note"] = "categories merged for the thresholds to be comparable: " + "; ".join(og.merged)
+        table["note"] = f"{MERGED}: " + "; ".join(og.merged)
     lead = ["compared_with", "verdict"]
     table = table[[c for c in table.columns if c not in lead] + lead]
     held = all("does NOT hold" not in v and "cannot be judged" not in v for v in table["verdict"])
-    means = og.latent_means(fits["scalar"], held) if fits["scalar"].row["admissible"] and \
-        fits["scalar"].row["converged"] else pd.DataFrame()
+    means = og.latent_means(fits["scalar"], held)       # not comparable unless every step holds
     scores = pd.DataFrame(columns=["model", "iteration", "param", "kind", "group", "X2", "df", "pvalue", "released"])
-    out = Invariance(table, means, scores, fits)
-    out.parameters = pd.concat([og.parameters(f).assign(model=s) for s, f in fits.items()], ignore_index=True)
-    return out
+    return Invariance(table, means, scores, fits)
 
 
 def _judged(f: OrdinalStep) -> str:
@@ -500,7 +509,5 @@ def _compare(og: OrdinalGroups, new: OrdinalStep, ref: OrdinalStep, verdict) -> 
         out["verdict"] = (f"{new.name}: no testable constraint (items with at most three categories: the "
                           f"{new.name} model is equivalent to the {ref.name} model; Wu & Estabrook 2016)")
     else:
-        out["verdict"] = verdict("metric" if new.step == "metric" else "scalar", out["delta_cfi_scaled"],
-                                 out["delta_rmsea_scaled"], out["delta_srmr"]).replace(
-            "scalar invariance", f"{new.step} invariance", 1)
+        out["verdict"] = verdict(new.step, out["delta_cfi_scaled"], out["delta_rmsea_scaled"], out["delta_srmr"])
     return out
