@@ -124,3 +124,35 @@ rule invariance_type:
     shell:
         "csi --log {log} invariance {input.model:q} {input.data} --cfa --codebook {input.codebook:q}"
         " --estimator {params.estimator} --out {params.out}"
+
+
+rule priorities_type:
+    # The CSI model refitted within each respondent type: indices, IPMA and priorities per type.
+    input:
+        lib=library("groups", "index", "sem", "io"),
+        data=rules.clean.output.data,
+        model=model,
+        codebook=codebook,
+    output:
+        fit="results/{district}/model/by_respondent_type/fit_by_group.csv",
+        index="results/{district}/model/by_respondent_type/index_by_group.csv",
+        ipma=shown("results/{district}/model/by_respondent_type/ipma_by_group.csv", "ipma_by_type", "Model"),
+        priorities="results/{district}/model/by_respondent_type/priorities_by_group.csv",
+    params:
+        out=folder_of("fit"),
+        draws=config["bootstrap"],
+        seed=config["seed"],
+        target=satisfaction,
+        estimation=estimation,
+    threads: bootstrap_workers()
+    resources:
+        mem_mb=2048,
+        runtime=30,
+    log:
+        "results/{district}/logs/priorities_type.log",
+    conda:
+        "../environment.yml"
+    shell:
+        "csi --log {log} groups {input.model:q} {input.data} --codebook {input.codebook:q} --target {params.target}"
+        " {params.estimation} --bootstrap {params.draws} --seed {params.seed} --stream {wildcards.district}"
+        " --jobs {threads} --out {params.out}"

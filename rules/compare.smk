@@ -19,10 +19,11 @@ rule comparison_districts:
 rule compare:
     priority: 1  # the comparison chain ends the run: start it as soon as its inputs exist
     input:
-        lib=library("compare", "io"),
+        lib=library("compare", "standardize", "io"),
         results=expand("results/{district}/model/index.csv", district=COMPARED),
         draws=expand("results/{district}/model/index_draws.csv", district=COMPARED),
         tables=expand("results/{district}/tables/top_box.csv", district=COMPARED),
+        profiles=expand("results/{district}/tables/profile.csv", district=COMPARED),
         data=expand("results/{district}/data/clean.parquet", district=COMPARED),
         model=config["districts"][COMPARED[0]].get("model", config["model"]),
         codebook=config["districts"][COMPARED[0]]["codebook"],
@@ -35,9 +36,16 @@ rule compare:
         summary=shown("results/comparison/tables/criterion_summary.csv", "criterion_summary", "Tables", "comparison"),
         invariance=shown("results/comparison/tables/invariance_districts.csv", "invariance_districts", "Tables", "comparison"),
         latent_means="results/comparison/tables/latent_means_districts.csv",
+        mix="results/comparison/tables/mix.csv",
+        standardized="results/comparison/tables/standardized.csv",
     params:
         estimator=config["estimator"],
         criterion=config["comparison"]["criterion"],
+        mix=lambda w: (
+            "--mix " + ",".join(f"{k}={v}" for k, v in config["comparison"]["mix"].items())
+            if config["comparison"].get("mix")
+            else ""
+        ),
         out=folder_of("league"),
     resources:
         mem_mb=scaled(2048, 3),
@@ -48,7 +56,7 @@ rule compare:
         "../environment.yml"
     shell:
         "csi --log {log} compare --model {input.model:q} --codebook {input.codebook:q} --districts {input.districts}"
-        " --criterion {params.criterion} --estimator {params.estimator} --out {params.out}"
+        " --criterion {params.criterion} {params.mix} --estimator {params.estimator} --out {params.out}"
 
 
 rule notebook_districts:

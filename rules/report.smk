@@ -9,6 +9,7 @@ rule report:
         tables=rules.describe.output,
         model=rules.model.output,
         invariance=lambda w: rules.invariance_type.output if has_respondent_type(w.district) else [],
+        by_type=lambda w: rules.priorities_type.output if has_respondent_type(w.district) else [],
         figures=rules.notebook_sample.output.figures + rules.notebook_structural.output.figures,
         league=comparison_tables,
         codebook=codebook,

@@ -96,3 +96,22 @@ def test_named_streams_do_not_share_draws():
     assert np.array_equal(a, again)
     assert not np.isclose(a, b).all(axis=1).any()          # no draw repeated in the other stream
     assert not np.isclose(a, none).all(axis=1).any()
+
+
+def test_statistics_of_the_solution_leave_out_inadmissible_draws():
+    """Parameter CIs keep inadmissible draws (as lavaan); a statistic of the solution (the CSI
+    indices, whose weights an improper refit can make negative, putting an index above 100) is
+    NaN in every draw that did not converge or is inadmissible, and in no other."""
+    import numpy as np
+    import pandas as pd
+
+    from csi import sem
+    from conftest import ROOT
+
+    fix = ROOT / "tests/fixtures/lavaan"
+    r = sem.estimate((fix / "ecsi_example.lavaan").read_text(), pd.read_csv(fix / "ecsi_example.csv"),
+                     bootstrap=100, seed=1, extra=lambda m, x, X: np.array([1.0]))
+    b = r.measures["bootstrap"]
+    assert b["inadmissible"] > 0                     # the case this test is about
+    assert np.isnan(r.extra_draws[:, 0]).sum() == b["not_converged"] + b["inadmissible"]
+    assert "use the admissible draws only" in " ".join(r.measures["notes"])

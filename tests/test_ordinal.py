@@ -232,3 +232,20 @@ def test_ordinal_reliability_matches_semtools(name):
     ref = pd.read_csv(FIX / f"{name}.wlsmv.reliability.csv").set_index("construct")
     assert close(ours.loc[ref.index, "omega"], ref["omega"], 1e-6)
     assert close(ours.loc[ref.index, "ave"], ref["ave"], 1e-6)
+
+
+def test_a_correlation_at_the_bound_is_a_clear_error_not_a_hang():
+    """A rare answer and a two-way table with empty cells (as in a real group: its 13 respondents who
+    complained all gave inf_process its top answer, and one respondent its lowest) put the polychoric
+    correlation at lavaan's bound, where WLSMV has no weight. The fit stops with the pair and the
+    rare answers named (it once looped forever in the RMSEA interval of a NaN chi-square)."""
+    data = pd.read_csv(FIX / "chengdu_a.csv").dropna().reset_index(drop=True)
+    text = (Path(__file__).parents[1] / "data/models/csi_government.lavaan").read_text()
+    top, low = data["inf_process"].max(), data["inf_process"].min()
+    data.loc[data["inf_process"] == low, "inf_process"] = low + 1
+    data.loc[data.index[data["inf_process"] < top][0], "inf_process"] = low       # one lowest answer
+    data["cmp_complained"] = 0.0
+    data.loc[data.index[data["inf_process"] == top][:13], "cmp_complained"] = 1.0
+    with pytest.raises(CSIError, match=r"inf_process and cmp_complained .* at the bound") as e:
+        sem.estimate(text, data, estimator="WLSMV", ordered="all")
+    assert f"inf_process = {low:g} given by 1" in str(e.value) and "Pool the rare answer" in str(e.value)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from csi import methods
+from csi import codebook, methods
 import browser
 from conftest import COMPARED, CONFIG, DISTRICTS, ROOT, project_copy, sha, snakemake, venv_env
 
@@ -299,6 +299,31 @@ def test_reports_build_and_their_key_numbers_are_the_results(run):
                 continue
             assert (res / f"report/tables/{name}.csv").exists() and "\\toprule" in (
                 res / f"report/tables/{name}.tex").read_text()
+        # priorities within each respondent type (groups.py), where the codebook has types
+        by_type = res / "model/by_respondent_type"
+        assert by_type.exists() == (res / "model/invariance_respondent_type").exists()
+        if by_type.exists():
+            fits = pd.read_csv(by_type / "fit_by_group.csv")
+            ipma = pd.read_csv(by_type / "ipma_by_group.csv")
+            # a type the model cannot be fitted to alone (sparse answers) has a reason, said in the report
+            assert set(ipma["group"]) == set(fits.loc[fits["admissible"], "group"])
+            for g, n, why in zip(fits["group"], fits["n"], fits["reason"]):
+                assert (str(g) in set(ipma["group"])) or (isinstance(why, str) and
+                                                          f"{str(g).capitalize()} (n = {n:,}): no priorities" in text)
+            first = ipma[ipma["priority"] == 1].set_index("group")["driver"]
+            book = codebook.load(ROOT / CONFIG["districts"][d]["codebook"])
+            shown = pd.read_csv(res / "report/tables/priorities_type.csv")
+            for g, n in zip(fits.loc[fits["admissible"], "group"], fits.loc[fits["admissible"], "n"]):
+                rows = shown[shown["Respondent type"] == f"{str(g).capitalize()} (n = {n:,})"]
+                assert rows["Driver"].iloc[0] == book.label(first[g], "en")
+                assert list(rows["Priority"]) == list(range(1, len(rows) + 1))
+            # the multiple-choice questions (channels used...), as tables/options.csv has them
+            opts = pd.read_csv(res / "tables/options.csv")
+            for q, t in opts.groupby("question"):
+                published = pd.read_csv(res / f"report/tables/options_{q}.csv")
+                assert list(published["Option"]) == list(t["label_en"])
+                assert published.iloc[0, 2] == f"{100 * t['rate'].iloc[0]:.1f} [{100 * t['ci_lower'].iloc[0]:.1f}, " \
+                                               f"{100 * t['ci_upper'].iloc[0]:.1f}]"
 
 
 def test_comparison_report_and_league_in_district_reports(run):
@@ -313,6 +338,17 @@ def test_comparison_report_and_league_in_district_reports(run):
     assert (comp / "tables/league.tex").exists() and (comp / "tables/invariance_districts.csv").exists()
     a = (proj / "results" / COMPARED[0] / "report/report.typ").read_text("utf-8")
     assert "comparison/tables/league.csv" in a and "invariance_respondent_type" in a
+    # respondents' mix per district and the service rates standardized to one mix, as the tables hold them
+    mix = pd.read_csv(proj / "results/comparison/tables/mix.csv")
+    assert set(mix["district"]) == set(COMPARED) and mix.groupby("district")["share"].sum().round(9).eq(1).all()
+    std = pd.read_csv(proj / "results/comparison/tables/standardized.csv")
+    assert len(std) == 14 * len(COMPARED) and std["rate_std"].between(std["ci_lower_std"], std["ci_upper_std"]).all()
+    shown = pd.read_csv(comp / "tables/standardized.csv")
+    row = std.iloc[0]
+    cell = shown.loc[shown.iloc[:, 0] == "Online platform ease of use", row["name"]].iloc[0]
+    assert cell == f"{100 * row['rate']:.1f} → {100 * row['rate_std']:.1f}"
+    assert "Fleiss et al., 2003" in text and "Wilson, 1927" in text and "Efron & Tibshirani, 1993" in text
+    assert text.split("= Limitations")[1].split("= References")[0].count("\n- ") >= 4     # beyond one line
 
 
 def test_published_cross_tabs_suppress_small_cells(run, tmp_path):

@@ -284,7 +284,12 @@ def test_phrases():
                                                 "p_higher": 0.98})) == \
         "2.1 points higher (95% CI 0.3 to 3.9; higher in 98% of draws)"
     assert index.draws_note(998, 2) == ("Shares of 998 bootstrap draws (2 more left out: a refit did not "
-                                        "converge); tied values share the ranks they span equally.")
+                                        "converge or was not admissible); tied values share the ranks they span "
+                                        "equally.")
+    # a negative CI bound with a minus sign
+    assert compare.difference_phrase(pd.Series({"difference": 1.6, "ci_lower": -1.3, "ci_upper": 4.3,
+                                                "p_higher": 0.86})) == \
+        "1.6 points higher (95% CI −1.3 to 4.3; higher in 86% of draws)"
 
 
 def test_no_ci_when_no_draw_converged(fitted):

@@ -195,6 +195,23 @@ def _measurement(a) -> None:
           f"{'admissible' if cfa.measures['admissible'] else 'NOT ADMISSIBLE'}", file=sys.stderr)
 
 
+def _group_column(a, cb, data) -> str:
+    """--group, else the codebook's respondent_type column; it must be in the data."""
+    group = a.group
+    if group is None:
+        if not cb:
+            raise CSIError("give --group COLUMN, or --codebook to use its respondent_type column")
+        kinds = cb.role("respondent_type")
+        if not kinds:
+            raise CSIError("the codebook has no respondent_type column", file=a.codebook,
+                           hint="give --group COLUMN instead.")
+        group = kinds[0].code
+    if group not in data.columns:
+        raise CSIError(f"grouping column {group!r} is not in the data", file=a.data, column=group,
+                       hint=f"choose one of: {', '.join(map(str, data.columns[:40]))}.")
+    return group
+
+
 def _invariance(a) -> None:
     from . import invariance, io, sem
 
@@ -205,17 +222,7 @@ def _invariance(a) -> None:
         text = psychometrics.measurement_model(text)
     data = sem.read_data(a.data)
     cb = codebook.load(a.codebook) if a.codebook else None
-    if a.group is None:
-        if not cb:
-            raise CSIError("give --group COLUMN, or --codebook to use its respondent_type column")
-        kinds = cb.role("respondent_type")
-        if not kinds:
-            raise CSIError("the codebook has no respondent_type column", file=a.codebook,
-                           hint="give --group COLUMN instead.")
-        a.group = kinds[0].code
-    if a.group not in data.columns:
-        raise CSIError(f"grouping column {a.group!r} is not in the data", file=a.data, column=a.group,
-                       hint=f"choose one of: {', '.join(map(str, data.columns[:40]))}.")
+    a.group = _group_column(a, cb, data)
     sem.check_data(text, data, a.model, a.data)
     sem.check_groups(data, a.group, a.data)
     ordered = cb.ordered_items(sem.observed_variables(text)) if cb else None
@@ -233,7 +240,24 @@ def _invariance(a) -> None:
         print(f"{r.model:16s} {fit} SRMR {r.srmr:.3f}  {r.verdict}", file=sys.stderr)
 
 
+def _groups(a) -> None:
+    from . import codebook, groups, io, sem
+
+    text = Path(a.model).read_text("utf-8")
+    data = sem.read_data(a.data)
+    cb = codebook.load(a.codebook)
+    a.group = _group_column(a, cb, data)
+    tables = groups.analyse(text, data, a.group, cb, a.target, estimator=a.estimator, missing=a.missing,
+                            bootstrap=a.bootstrap, seed=a.seed, stream=a.stream, jobs=a.jobs, source=a.data)
+    io.write_tables(a.out, tables)
+    for r in tables["fit_by_group.csv"].itertuples():
+        what = f"{r.estimator}, {'admissible' if r.admissible else 'NOT ADMISSIBLE'}" if r.estimator else "not fitted"
+        print(f"{a.group} = {r.group} (n = {r.n}): {what}{': ' + r.reason if r.reason else ''}", file=sys.stderr)
+
+
 def _compare(a) -> None:
+    import pandas as pd
+
     from . import codebook, compare, io
 
     text = Path(a.model).read_text("utf-8")
@@ -253,10 +277,17 @@ def _compare(a) -> None:
     ordered = cb.ordered_items(sem.observed_variables(psychometrics.measurement_model(text)))
     lg, crit, inv, means = compare.run(text, districts, names, a.criterion, drivers, a.estimator, ordered)
     lg, ranks, diffs = compare.rank_uncertainty(districts, lg)
+    from . import standardize
+
+    kinds = cb.role("respondent_type")
+    mix = standardize.mix(districts, names, kinds[0].code, a.mix) if kinds else \
+        pd.DataFrame(columns=standardize.MIX_COLUMNS)
+    std = standardize.rates(districts, names, mix, drivers) if len(mix) else \
+        pd.DataFrame(columns=standardize.RATE_COLUMNS)
     io.write_tables(a.out, {"league.csv": lg, "league_ranks.csv": ranks, "league_differences.csv": diffs,
                             "criterion.csv": crit,
                             "criterion_summary.csv": compare.summary(crit), "invariance_districts.csv": inv,
-                            "latent_means_districts.csv": means})
+                            "latent_means_districts.csv": means, "mix.csv": mix, "standardized.csv": std})
     print(f"compared {len(districts)} districts: {lg['note'].iloc[0]}", file=sys.stderr)
 
 
@@ -560,6 +591,23 @@ def parser() -> argparse.ArgumentParser:
                     help="output folder: invariance.csv, latent_means.csv, invariance_score_tests.csv")
     v2.set_defaults(func=_invariance)
 
+    g = sub.add_parser("groups", help="the CSI model refitted within each respondent group: indices, IPMA and "
+                                      "priorities per group")
+    g.add_argument("model")
+    g.add_argument("data")
+    g.add_argument("--codebook", required=True)
+    g.add_argument("--group", help="grouping column (default: the codebook's respondent_type column)")
+    g.add_argument("--target", help="the satisfaction construct (target of the IPMA)")
+    g.add_argument("--estimator", choices=["ML", "MLR", "MLM", "WLSMV", "auto"], default="auto")
+    g.add_argument("--missing", choices=["listwise", "fiml", "pairwise", "auto"], default="auto")
+    g.add_argument("--bootstrap", type=int, default=0, metavar="B", help="bootstrap draws per group")
+    g.add_argument("--seed", type=int, default=20211122)
+    g.add_argument("--stream", help="name of the bootstrap's seed stream (the pipeline: the district)")
+    g.add_argument("--jobs", type=int, default=1, help="worker processes for the bootstrap")
+    g.add_argument("--out", required=True, help="output folder: fit_by_group.csv, index_by_group.csv, "
+                                                "ipma_by_group.csv, priorities_by_group.csv")
+    g.set_defaults(func=_groups)
+
     c2 = sub.add_parser("compare", help="league table, criterion table and invariance across districts")
     c2.add_argument("--model", required=True)
     c2.add_argument("--codebook", required=True, help="codebook shared by the districts")
@@ -569,6 +617,9 @@ def parser() -> argparse.ArgumentParser:
                     help="a district and its results folder (repeat; or --districts FILE)")
     c2.add_argument("--title", nargs=2, action="append", metavar=("NAME", "TEXT"))
     c2.add_argument("--criterion", type=float, default=0.9, help="top-box share a district should reach")
+    c2.add_argument("--mix", type=lambda t: {k: float(v) for k, v in (x.split("=") for x in t.split(","))},
+                    metavar="TYPE=SHARE,...", help="standard respondent mix for standardized rates, e.g. "
+                    "unit=0.7,individual=0.3 (default: the districts' pooled mix)")
     c2.add_argument("--estimator", default="ML", type=str.upper, choices=["ML", "MLR", "MLM", "WLSMV", "AUTO"],
                     help="estimator of the invariance tests across districts (as `csi invariance`)")
     c2.add_argument("--out", required=True)

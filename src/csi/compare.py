@@ -241,7 +241,9 @@ def difference_phrase(row, language: str = "en", digits: int = 1, level: float =
     """Phrase for one league_differences.csv row (CIs at `level`, as differences() computed them):
     '2.1 points higher (95% CI 0.3 to 3.9; higher in 98% of draws)'."""
     d, lo, hi = row["difference"], row["ci_lower"], row["ci_upper"]
-    f = f"{{:.{digits}f}}".format
+    def f(v):           # a minus sign, not a hyphen; never −0.0
+        t = f"{v:.{digits}f}"
+        return (t.lstrip("-") if float(t) == 0 else t).replace("-", "−")
     ci = f"{100 * level:g}%"
     zh = language == "zh"
     if pd.isna(lo):

@@ -27,7 +27,8 @@ times its distance to 100) is capped at the target's own distance to 100: an ind
 Rank uncertainty: in each bootstrap draw the drivers are ranked by their capped potential gain, as
 the point estimate is; `priority_ranks` gives each driver's share of draws at each priority, and
 ipma.csv its share at its own priority (p_rank) and at priority 1 (p_first). Draws that did not
-converge (NaN) are left out and counted. Drivers tied in a draw (equal potentials, e.g. two that
+converge or are inadmissible (NaN: sem.estimate computes nothing from an improper refit, whose
+weights can put an index outside 0-100) are left out and counted. Drivers tied in a draw (equal potentials, e.g. two that
 could each lift the target to 100) share the ranks they span equally; p_tied is the share of draws
 with such a tie. `index_draws` writes the index draws that the district comparison ranks.
 """
@@ -167,13 +168,6 @@ def tables(result: sem.Result, s: Spec, X: np.ndarray, draws: np.ndarray | None)
     imp["performance"] = [perf.loc[d, "index"] for d in s.drivers]
     imp["performance_ci_lower"] = [perf.loc[d, "ci_lower"] for d in s.drivers]
     imp["performance_ci_upper"] = [perf.loc[d, "ci_upper"] for d in s.drivers]
-    mid_i, mid_p = imp["importance"].mean(), imp["performance"].mean()
-    imp["quadrant"] = np.select(
-        [(imp["importance"] >= mid_i) & (imp["performance"] < mid_p),
-         (imp["importance"] >= mid_i) & (imp["performance"] >= mid_p),
-         (imp["importance"] < mid_i) & (imp["performance"] < mid_p)],
-        ["high importance, low performance", "high importance, high performance",
-         "low importance, low performance"], "low importance, high performance")
     imp["potential"], imp["potential_capped"] = potential(
         imp["importance"].to_numpy(), imp["performance"].to_numpy(), float(perf.loc[s.target, "index"]))
     imp = imp.sort_values("potential", ascending=False, kind="stable").reset_index(drop=True)
@@ -278,7 +272,7 @@ def withheld(s: Spec):
     ipma = pd.DataFrame({"priority": pd.array([pd.NA] * len(s.drivers), dtype="Int64"), "driver": s.drivers,
                          **{c: nan for c in ("importance", "importance_ci_lower", "importance_ci_upper",
                                             "performance", "performance_ci_lower", "performance_ci_upper")},
-                         "quadrant": "withheld: solution not admissible", "potential": nan,
+                         "potential": nan,
                          "potential_capped": pd.array([pd.NA] * len(s.drivers), dtype="boolean"),
                          "p_rank": nan, "p_first": nan, "p_tied": nan})
     weights_ = pd.DataFrame(columns=["construct", "item", "score_weight", "weight", "scale_min", "scale_max"])
@@ -367,9 +361,9 @@ def draws_note(draws: int, left_out: int = 0, language: str = "en") -> str:
     if language == "zh":
         out = f"比例基于 {draws} 次自助抽样"
         if left_out:
-            out += f"（另有 {left_out} 次因重新估计未收敛而剔除）"
+            out += f"（另有 {left_out} 次因重新估计未收敛或解不可接受而剔除）"
         return out + "；数值相等时并列者平分所占名次。"
     out = f"Shares of {draws} bootstrap draws"
     if left_out:
-        out += f" ({left_out} more left out: a refit did not converge)"
+        out += f" ({left_out} more left out: a refit did not converge or was not admissible)"
     return out + "; tied values share the ranks they span equally."

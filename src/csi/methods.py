@@ -140,7 +140,7 @@ def design_limitations(frame: str | None, types: bool, zh: bool = False) -> list
                "所有答案均为自我报告，可能受社会期望与现场作答环境影响。",
                "数据为横断面数据：结构路径、重要性与改进优先级表示关联，不能证明因果。"]
         if types:
-            out.append("模型将不同类型的受访者合并估计；其差异只在满意率与测量不变性中分别报告。")
+            out.append("主模型将不同类型的受访者合并估计；其差异见分类型的满意率、改进优先级与测量不变性。")
         return out
     out = [f"The sample ({frame}) is not a probability sample and is not weighted: rates describe the respondents, "
            "not every service user." if frame else
@@ -149,6 +149,6 @@ def design_limitations(frame: str | None, types: bool, zh: bool = False) -> list
            "Every answer is a self-report, open to social desirability and to the setting in which it was given.",
            "The data are cross-sectional: paths, importance and priorities are associations, not proven causes."]
     if types:
-        out.append("Respondent types are pooled in one model; how they differ is shown only in the rates and the "
-                   "invariance tests.")
+        out.append("The main model pools the respondent types; how they differ is shown in the rates, the "
+                   "priorities by type and the invariance tests.")
     return out

@@ -140,7 +140,10 @@ def top_box_by_type(top_box: pd.DataFrame, labels: dict[str, str], title: str = 
 
 
 def ipma(ipma_table: pd.DataFrame, labels: dict[str, str], title: str = "", target: str = "the target"):
-    """Importance-performance map with bootstrap CIs and the mean lines that define quadrants."""
+    """Importance-performance map with bootstrap CIs. Instead of quadrants at the means (which can put
+    the first priority in a "low importance" corner), each driver's curve of equal potential gain,
+    importance x (100 - performance) = its gain, is drawn, and the driver is labelled with its potential
+    gain: the order of the curves is the order of the priorities (before the cap at the target's room)."""
     t = ipma_table
     fig, ax = plt.subplots(figsize=(5.5, 4.2))
     xerr = np.vstack([t["importance"] - t["importance_ci_lower"], t["importance_ci_upper"] - t["importance"]])
@@ -149,13 +152,25 @@ def ipma(ipma_table: pd.DataFrame, labels: dict[str, str], title: str = "", targ
         ax.errorbar(t["importance"], t["performance"], xerr=xerr, yerr=yerr, fmt="none",
                     ecolor="#999999", elinewidth=0.8, capsize=2)
     ax.scatter(t["importance"], t["performance"], s=40, color="#1b6ca8", zorder=3)
+    x_hi = float(np.nanmax(t[["importance", "importance_ci_upper"]].to_numpy())) * 1.15
+    x_lo = max(float(np.nanmin(t[["importance", "importance_ci_lower"]].to_numpy())) * 0.85, 1e-3)
+    y = t[["performance", "performance_ci_lower", "performance_ci_upper"]].to_numpy()
+    y_lo, y_hi = float(np.nanmin(y)), float(np.nanmax(y))
+    pad = max(1.0, 0.1 * (y_hi - y_lo))
+    y_top = min(100.0, y_hi + pad)
+    xs = np.linspace(x_lo, x_hi, 200)
     for r in t.itertuples():
-        ax.annotate(f"{r.priority}. {labels.get(r.driver, r.driver)}", (r.importance, r.performance),
+        gain = r.importance * (100 - r.performance)      # uncapped: the curve through the driver
+        if np.isfinite(gain) and gain > 0:
+            ax.plot(xs, 100 - gain / xs, color="#bbbbbb", linestyle="--", linewidth=0.8, zorder=1)
+        ax.annotate(f"{r.priority}. {labels.get(r.driver, r.driver)} (+{r.potential:.1f})", (r.importance, r.performance),
                     textcoords="offset points", xytext=(6, 4), fontsize=8)
-    ax.axvline(t["importance"].mean(), color="#bbbbbb", linestyle="--", linewidth=0.8)
-    ax.axhline(t["performance"].mean(), color="#bbbbbb", linestyle="--", linewidth=0.8)
+    ax.set_xlim(x_lo, x_hi)
+    ax.set_ylim(y_lo - pad, y_top)
     ax.set_xlabel(f"importance: total effect on {target} (index points per point)")
     ax.set_ylabel("performance: index (0-100)")
+    ax.text(0.99, 0.01, "(+gain): potential gain; dashed: equal gain, lower right gains more", transform=ax.transAxes,
+            ha="right", va="bottom", fontsize=7, color="#666666")
     if title:
         ax.set_title(title)
     despine(ax)

@@ -51,6 +51,12 @@ REFERENCES = {
     "Ringle & Sarstedt": "Ringle, C. M., & Sarstedt, M. (2016). Gain more insight from your PLS-SEM results: The "
                          "importance-performance map analysis. Industrial Management & Data Systems, 116(9), "
                          "1865–1886.",
+    "Fleiss et al., 2003": "Fleiss, J. L., Levin, B., & Paik, M. C. (2003). Statistical methods for rates and "
+                           "proportions (3rd ed.). Wiley.",
+    "Wilson, 1927": "Wilson, E. B. (1927). Probable inference, the law of succession, and statistical inference. "
+                    "Journal of the American Statistical Association, 22(158), 209–212.",
+    "Efron & Tibshirani, 1993": "Efron, B., & Tibshirani, R. J. (1993). An introduction to the bootstrap. "
+                                "Chapman & Hall.",
     **methods.REFERENCES,
 }
 
@@ -82,6 +88,7 @@ TEXT = {
     "profile": ("Sample profile", "样本构成"),
     "rates": ("Satisfaction rates by respondent type", "分身份类型的满意率"),
     "rates_all": ("Satisfaction rates", "满意率"),
+    "options": ("Multiple-choice questions", "多选题"),
     "calibration": ("Published figures against this reproduction", "论文数据与本复现的对照"),
     "reliability": ("Reliability and validity", "信度与效度"),
     "fit": ("Model fit", "模型拟合"),
@@ -89,6 +96,7 @@ TEXT = {
     "ipma": ("Importance–performance and priorities", "重要性—绩效分析与改进优先级"),
     "invariance": ("Measurement invariance", "测量不变性"),
     "league": ("District league table", "区县比较"),
+    "sample": ("Respondents and standardized rates", "受访者构成与标准化满意率"),
     "limitations": ("Limitations", "局限"),
     "references": ("References", "参考文献"),
     "note": ("Note", "注"),
@@ -119,12 +127,12 @@ COLUMNS = {
     "model": ("Model", "模型"), "chisq": ("χ²", "χ²"), "df": ("df", "df"), "cfi": ("CFI", "CFI"),
     "rmsea": ("RMSEA", "RMSEA"), "srmr": ("SRMR", "SRMR"), "dcfi": ("ΔCFI", "ΔCFI"),
     "drmsea": ("ΔRMSEA", "ΔRMSEA"), "dp": ("p(Δχ²)", "p(Δχ²)"), "freed": ("Freed", "释放的约束"),
-    "group": ("Group", "组别"), "reference": ("Reference", "参照组"), "diff": ("Difference", "差异"),
+    "group": ("Group", "组别"), "type": ("Respondent type", "受访者类型"), "reference": ("Reference", "参照组"), "diff": ("Difference", "差异"),
     "se": ("SE", "标准误"), "district": ("District", "区县"), "path": ("Path", "路径"),
     "meeting": ("Indicators meeting criterion", "达标指标数"), "below": ("Below criterion", "未达标指标"),
 }
 
-NUMBERISH = r"[<>=\-−–\d.,\s\[\]/]+"   # numbers, CIs, "<10", "3 / 14": right-aligned
+NUMBERISH = r"[<>=\-−–→\d.,\s\[\]/]+"   # numbers, CIs, "<10", "3 / 14": right-aligned
 STEPS_ZH = {"duplicate": "重复提交", "speeder": "作答过快", "straight_liner": "直线作答",
             "attention_check": "注意力题未通过", "item_missing": "缺答过多"}
 STEPS_EN = {"duplicate": ("duplicates", "duplicate"), "speeder": ("speeders", "speeder"),
@@ -152,6 +160,11 @@ def fmt(v, digits=3) -> str:
     if float(s) == 0:
         s = s.lstrip("-")             # no "−0.000"
     return s.replace("-", "−")        # a minus sign, not a hyphen
+
+
+def ci(lo, hi, digits=3) -> str:
+    """'[−1.233, −0.906]': a CI with minus signs, as fmt()."""
+    return f"[{fmt(float(lo), digits)}, {fmt(float(hi), digits)}]"
 
 
 def is_simulated(name) -> bool:
@@ -418,7 +431,7 @@ def _latent_means_table(r: Report, means: pd.DataFrame, caption: str, source: st
         return
     t = pd.DataFrame({"construct": m["factor"].map(r.label), "group": m["group"].map(group_name),
                       "reference": m["reference"].map(group_name), "diff": m["est"], "se": m["se"],
-                      "ci": [f"[{lo:.3f}, {hi:.3f}]" for lo, hi in zip(m["ci_lower"], m["ci_upper"])],
+                      "ci": [ci(lo, hi) for lo, hi in zip(m["ci_lower"], m["ci_upper"])],
                       "p": m["pvalue"].map(lambda p: "< .001" if p < .001 else f"{p:.3f}")})
     model = m["model"].iloc[0]
     ordinal = "estimator" in m and m["estimator"].iloc[0] == "WLSMV"
@@ -446,6 +459,20 @@ def _verdict_zh(v: str) -> str:
     if "does NOT hold" in v:
         return f"{kind}不成立"
     return f"{kind}{'仅按 ΔCFI 成立，需谨慎' if 'but not by' in v else '成立'}"
+
+
+def _comparability_zh(note: str) -> str:
+    """compare.comparability()'s note in Chinese."""
+    if note.startswith("scalar invariance holds"):
+        return "区县间标量不变性成立：指数与潜变量均值可以比较"
+    if note.startswith("NOT comparable: invariance cannot be judged"):
+        return "不可比较：测量不变性无法判断（模型未收敛或解不可接受）"
+    for key, zh in (("thresholds", "各区县的题项阈值不同（阈值不变性不成立），同一答案在不同区县含义不同"),
+                    ("loadings", "各区县的因子载荷不同（度量不变性不成立），潜变量的测量方式不同"),
+                    ("intercepts", "各区县的题项截距不同（标量不变性不成立），指数差异混杂了作答方式的差异；请改为比较单个指标")):
+        if key in note:
+            return f"不可比较：{zh}"
+    return note
 
 
 def _league_table(r: "Report", s: pd.DataFrame) -> pd.DataFrame:
@@ -511,6 +538,37 @@ def _gaps(r: Report, top: pd.DataFrame, levels: list, names: dict, zh: bool) -> 
     t = t[["item", "gap", "p_holm"]]
     r.table(t, f"{names[a]} − {names[b]}" + ("：满意率差异" if zh else ": differences in satisfaction rates"),
             "tables/top_box.csv", "gaps", note, ["item", "gap", "p_holm"])
+
+
+def _options(r: Report, cb: Codebook, levels: list, names: dict, zh: bool) -> None:
+    """The codebook's multiple-choice questions (channels used, what to improve...): the share of
+    respondents choosing each option, overall and per respondent type (tables/options.csv)."""
+    path = r.results / "tables/options.csv"
+    opts = pd.read_csv(path) if path.exists() else pd.DataFrame()
+    if opts.empty:
+        return
+    r.heading("options", 2)
+    questions = {c["code"]: c.get("label", {}) for c in cb.data["columns"] if "options" in c}
+    for q, t0 in opts.groupby("question", sort=False):
+        label = questions.get(q, {}).get(r.lang) or readable(q)
+        t = pd.DataFrame({"item": t0["label_zh" if zh else "label_en"].to_numpy(), "n": t0["n"].to_numpy(),
+                          "all": [pct_ci(*v) for v in t0[["rate", "ci_lower", "ci_upper"]].itertuples(index=False)]})
+        t = r.suppress(t, "n", ["all"])
+        cols = ["item", "n", "all"]
+        for g in levels:
+            if f"rate_{g}" not in t0:
+                continue
+            t[f"n_{g}"] = t0[f"n_{g}"].to_numpy()
+            t[g] = [pct_ci(*v) for v in t0[[f"rate_{g}", f"ci_lower_{g}", f"ci_upper_{g}"]].itertuples(index=False)]
+            t = r.suppress(t, f"n_{g}", [g])
+            cols += [f"n_{g}", g]
+        r.columns["option"] = ("Option", "选项")
+        t = t[cols]
+        r.table(t, label, "tables/options.csv", f"options_{q}",
+                ("选择各选项的受访者比例（可多选，合计可超过 100%），Wilson 95% 置信区间。" if zh else
+                 "Share of respondents choosing each option (several could be chosen, so shares add up to more "
+                 "than 100%), with Wilson 95% CIs.") + " " + r.t("suppressed", k=r.min_cell),
+                ["option", *cols[1:]])
 
 
 def _calibration(r: Report, zh: bool) -> None:
@@ -597,6 +655,64 @@ def _sensitivity(r: Report, fit: dict, zh: bool) -> None:
             "model/sensitivity.csv", "sensitivity",
             "* p < .05，** p < .01，*** p < .001。" if zh else "* p < .05, ** p < .01, *** p < .001.",
             ["path", "beta_main", "beta_alt", "beta_diff"])
+
+
+def _priorities_by_type(r: Report, cb: Codebook, inv: pd.DataFrame | None, zh: bool) -> None:
+    """The CSI model refitted within each respondent type (groups.py): each type's priorities."""
+    folder = r.results / "model/by_respondent_type"
+    if not (folder / "fit_by_group.csv").exists():
+        return
+    fits = pd.read_csv(folder / "fit_by_group.csv", keep_default_na=False, na_values=[""])
+    ipma = pd.read_csv(folder / "ipma_by_group.csv")
+    kind = cb.role("respondent_type")
+    names = {v: k for k, v in kind[0].value_labels.items()} if (zh and kind) else {}
+    name = (lambda g: names.get(g, g)) if zh else readable
+    lang = "zh" if zh else "en"
+    rows, said = [], []
+    for f in fits.itertuples():
+        g = ipma[(ipma["group"].astype(str) == str(f.group)) & ipma["priority"].notna()]
+        who = f"{name(f.group)} (n = {f.n:,})"
+        if not f.admissible or g.empty:
+            why = f.reason if isinstance(f.reason, str) and f.reason else (
+                "未收敛" if zh else "the refit did not converge")
+            said.append(f"{who}：{'未能单独估计' if zh else 'no priorities'}（{why}）" if zh else
+                        f"{who}: no priorities ({why})")
+            continue
+        for p in g.itertuples():
+            rows.append({"type": who, "rank": int(p.priority), "driver": r.label(p.driver),
+                         "importance": p.importance, "performance": f"{p.performance:.1f}",
+                         "potential": f"{p.potential:.1f}{'*' if str(p.potential_capped) == 'True' else ''}",
+                         "certainty": index.priority_phrase(p._asdict(), lang)})
+    r.add("各类受访者分别重新估计同一模型，得到各自的改进优先级：" if zh else
+          "The same model refitted to each respondent type alone gives each type its own priorities.")
+    if rows:
+        t = pd.DataFrame(rows)
+        firsts = t[t["rank"] == 1]
+        if t["certainty"].isna().all():
+            t = t.drop(columns="certainty")
+        comparable = inv is not None and invariant(inv, "metric")
+        note = ("潜在提升：该类受访者中该驱动因素指数达到 100 时目标指数的预期增量。" if zh else
+                "Potential gain: expected gain of the type's target index if the driver's index reached 100. ")
+        note += (("测量不变性成立（见下文），各类型的数值可以相互比较。" if zh else
+                  "Measurement invariance holds (below), so the types' numbers can be compared.") if comparable else
+                 ("测量不变性未确认：各类型内部的排序可读，类型之间的数值不宜直接比较。" if zh else
+                  "Measurement invariance is not established: read each type's ranking on its own, not the "
+                  "numbers across types."))
+        left = [f"{name(f.group)}: {int(f.draws_failed)}/{int(f.draws + f.draws_failed)}" for f in fits.itertuples()
+                if f.admissible and f.draws_failed > 0]
+        if left:
+            note += (" 未收敛而剔除的自助样本：" if zh else " Bootstrap draws left out (refit did not converge): ") + \
+                ", ".join(left) + ("。" if zh else ".")
+        if said:
+            note += " " + " ".join(said)
+        r.add(("各类型的第一优先：" if zh else "First priority by type: ") + ("；" if zh else "; ").join(
+            f"{esc(a)} — {esc(b)}" for a, b in zip(firsts["type"], firsts["driver"])) + ("。" if zh else "."))
+        r.table(t, "分受访者类型的改进优先级" if zh else "Improvement priorities by respondent type",
+                "model/by_respondent_type/ipma_by_group.csv", "priorities_type", note,
+                [c for c in ("type", "rank", "driver", "importance", "performance", "potential", "certainty")
+                 if c in t])
+    elif said:
+        r.add(esc(" ".join(said)))
 
 
 def _first_cause(fit: dict) -> str:
@@ -774,6 +890,7 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
         _gaps(r, top, levels, names, zh)
     r.figure("figures/top_box_by_type.png", f"{r.t('rates' if levels else 'rates_all')} (Wilson 95% CI).",
              "top")
+    _options(r, cb, levels, names, zh)
     _calibration(r, zh)
 
     r.heading("reliability", 2)
@@ -828,7 +945,7 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
     resid = est[(est["op"] == "~~") & (est["lhs"] == est["rhs"])].set_index("lhs")["std_all"]
     r2 = (1 - paths["lhs"].map(resid)).where(lambda v: v.between(0, 1))   # an impossible R² is not printed
     t = pd.DataFrame({"outcome": paths["lhs"].map(r.label), "predictor": paths["rhs"].map(r.label),
-                      "b": paths["est"], "ci": [f"[{lo:.3f}, {hi:.3f}]" if pd.notna(lo) else r.t("withheld")
+                      "b": paths["est"], "ci": [ci(lo, hi) if pd.notna(lo) else r.t("withheld")
                                                 for lo, hi in zip(paths["ci_lower"], paths["ci_upper"])],
                       "beta": paths["std_all"], "r2": r2 if admissible else None})
     t.loc[t["outcome"].duplicated(), "r2"] = None
@@ -865,8 +982,11 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
               "No driver construct (codebook `kind: driver`) has a path to the target, so there is no "
               "importance–performance map.")
     else:
-        r.figure("figures/ipma.png", "重要性—绩效矩阵（Ringle & Sarstedt, 2016）。" if zh else
-                 "Importance–performance map (Ringle & Sarstedt, 2016).", "ipma", "70%")
+        r.figure("figures/ipma.png", "重要性—绩效矩阵（Ringle & Sarstedt, 2016）。虚线连接潜在提升相等的点，括号内为潜在提升；"
+                 "优先级按潜在提升排序，而非按均值划分的象限。" if zh else
+                 "Importance–performance map (Ringle & Sarstedt, 2016). Dashed curves join points of equal potential "
+                 "gain (in brackets); the priorities follow the potential gain, not quadrants at the means.",
+                 "ipma", "70%")
         prio = r.read_csv("model/priorities.csv")
         label_col = "label_zh" if zh else "label_en"
         lowest = prio.sort_values(["priority", "item_index"]).groupby("driver")[label_col].apply(
@@ -891,6 +1011,7 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
                                "100; lowest indicators: the driver's two indicators with the lowest index.")
                 + cap_note, [c for c in ("rank", "driver", "importance", "performance", "potential", "certainty",
                                          "lowest") if c in t])
+        _priorities_by_type(r, cb, inv, zh)
 
     comparison = config.get("comparison")
     if inv is not None or comparison:
@@ -977,7 +1098,7 @@ def comparison(results, out, cb: Codebook, config: dict, timestamp: int = 0) -> 
     best, worst = (ranked.iloc[0], ranked.iloc[-1]) if len(ranked) else (None, None)
     comparable = bool(league["comparable"].all())
     if zh:
-        r.add(f"*{r.t('abstract')}* 比较 {len(s)} 个使用相同问卷与模型的区县。{esc(league['note'].iloc[0])}。"
+        r.add(f"*{r.t('abstract')}* 比较 {len(s)} 个使用相同问卷与模型的区县。{esc(_comparability_zh(league['note'].iloc[0]))}。"
               + (f"满意度指数最高为 {esc(best['name'])}（{best['index']:.1f}），最低为 {esc(worst['name'])}"
                  f"（{worst['index']:.1f}）。" if best is not None else "")
               + (f"{esc('、'.join(withheld))}的模型解不可接受，其指数不予报告。" if withheld else ""))
@@ -987,6 +1108,7 @@ def comparison(results, out, cb: Codebook, config: dict, timestamp: int = 0) -> 
               + (f"The satisfaction index is highest in {esc(best['name'])} ({best['index']:.1f}) and lowest in "
                  f"{esc(worst['name'])} ({worst['index']:.1f}). " if best is not None else "")
               + (f"Withheld (model solution not admissible): {esc(', '.join(withheld))}." if withheld else ""))
+    _mix(r, names, zh)
     r.heading("invariance")
     _invariance_table(r, inv, "区县间测量不变性" if zh else "Measurement invariance across districts",
                       "tables/invariance_districts.csv", "invariance_districts")
@@ -1009,8 +1131,10 @@ def comparison(results, out, cb: Codebook, config: dict, timestamp: int = 0) -> 
                           "difference": [compare.difference_phrase(row, lang) for _, row in diffs.iterrows()]})
         r.table(d, "区县两两差异（满意度指数）" if zh else "Pairwise differences of the satisfaction index",
                 "tables/league_differences.csv", "league_differences",
-                "自助抽样 95% 百分位置信区间；各区县的自助抽样相互独立。" if zh else
-                "Bootstrap 95% percentile CIs of the difference; each district is resampled independently.",
+                "自助抽样（Efron & Tibshirani, 1993）95% 百分位置信区间；各区县的自助抽样相互独立。" if zh else
+                "Bootstrap (Efron & Tibshirani, 1993) 95% percentile CIs of the difference; each district is "
+                "resampled independently; 'higher in x% of draws' is the share of draws in which the first "
+                "district's index is the higher.",
                 ["pair", "difference"])
     r.figure("figures/forest_satisfaction.png", "各区县满意度指数（95% 置信区间）。" if zh else
              "Satisfaction index by district (bootstrap 95% CIs).", "forest", "75%")
@@ -1022,12 +1146,33 @@ def comparison(results, out, cb: Codebook, config: dict, timestamp: int = 0) -> 
         r.columns[d] = (names[d], names[d])
     r.table(wide, "各维度指数" if zh else "Indices of every construct by district",
             "tables/league.csv", "league_constructs", columns=["construct"] + order)
+    crit_rows = r.read_csv("tables/criterion.csv")
+    status = {"meets": ("meets", "CI above"), "meets (CI includes the criterion)": ("meets_ci", "CI includes"),
+              "below (CI includes the criterion)": ("below_ci", ""), "below": ("below_clear", "")}
     t = pd.DataFrame({"district": summary["district"].map(names),
-                      "meeting": [f"{m} / {n}" for m, n in zip(summary["meeting"], summary["indicators"])],
-                      "below": summary["below"].fillna("").map(
-                          lambda s_: ", ".join(r.label(c.strip()) for c in s_.split(",") if c.strip()))})
-    r.table(t, f"{'达到满意率标准' if zh else 'Indicators reaching the criterion'} ({crit:.0%})",
-            "tables/criterion_summary.csv", "criterion", columns=["district", "meeting", "below"])
+                      "meeting": [f"{m} / {n}" for m, n in zip(summary["meeting"], summary["indicators"])]})
+    for key, (col, _) in status.items():
+        t[col] = [int((crit_rows.loc[crit_rows["district"] == d, "status"] == key).sum()) for d in summary["district"]]
+    t["below"] = [("、" if zh else ", ").join(r.label(i) for i in crit_rows.loc[
+        (crit_rows["district"] == d) & (crit_rows["status"] == "below"), "item"]) for d in summary["district"]]
+    pct = f"{crit:.0%}"
+    r.columns.update({"meets": (f"≥ {pct}, CI above", f"≥ {pct}，CI 高于标准"),
+                      "meets_ci": (f"≥ {pct}, CI includes {pct}", f"≥ {pct}，CI 含标准"),
+                      "below_ci": (f"< {pct}, CI includes {pct}", f"< {pct}，CI 含标准"),
+                      "below_clear": (f"< {pct}, CI below", f"< {pct}，CI 低于标准"),
+                      "below": ("Indicators", "指标")})
+    r.table(t.drop(columns="below"), f"{'达到满意率标准' if zh else 'Indicators reaching the criterion'} ({pct})",
+            "tables/criterion.csv, tables/criterion_summary.csv", "criterion",
+            (f"各指标满意率及其 Wilson 95% 置信区间（Wilson, 1927）与 {pct} 标准比较：置信区间包含标准的指标，"
+             "无法确定其是否达标。" if zh else
+             f"Each indicator's top-box share with its Wilson 95% CI (Wilson, 1927) against {pct}: where the CI "
+             "includes the criterion, the data cannot tell whether the indicator meets it."),
+            ["district", "meeting", "meets", "meets_ci", "below_ci", "below_clear"])
+    listed = t[t["below"] != ""]
+    if len(listed):
+        r.table(listed[["district", "below"]], f"置信区间上限仍低于 {pct} 的指标" if zh else
+                f"Indicators below {pct} even at the upper end of their 95% CI", "tables/criterion.csv",
+                "criterion_below", columns=["district", "below"])
     r.figure("figures/criterion_heatmap.png", "各指标满意率与标准。" if zh else
              "Top-box share per indicator and district against the criterion.", "heatmap")
     r.heading("limitations")
@@ -1038,6 +1183,76 @@ def comparison(results, out, cb: Codebook, config: dict, timestamp: int = 0) -> 
                       "measurement, not satisfaction.")
     if any(map(is_simulated, names.values())):
         limits.append("数据为模拟数据。" if zh else "The data are simulated; the numbers illustrate the method.")
+    limits += ([
+        "各区县样本均未加权：比较的是受访者，而非全部服务对象；受访者构成不同的区县，原始满意率的差异部分来自构成"
+        "（见标准化满意率）。",
+        "各区县的调查时间与方式可能不同；同一时段、同一方式的调查才能严格比较。",
+        "区县两两比较与排序概率未对多重比较校正：应看置信区间与概率，而非单个差异的显著性。",
+        "满意率与指数均为自报数据，横断面调查：区县之间的差异不说明原因。"] if zh else [
+        "The samples are not weighted: the comparison is of the respondents, not of every service user, and "
+        "districts whose respondents differ in mix differ in raw rates for that reason alone (see the "
+        "standardized rates).",
+        "Fieldwork dates and modes may differ between districts; only surveys run the same way at the same time "
+        "compare strictly.",
+        "Pairwise differences and rank probabilities are not adjusted for multiple comparisons: read the "
+        "intervals and probabilities, not the significance of single differences.",
+        "Rates and indices are self-reported and cross-sectional: differences between districts do not show "
+        "their causes."])
     r.add("\n".join(f"- {x}" for x in limits) or r.t("none_flagged"))
     r.references(cb.references)
     return r.write(timestamp)
+
+
+def _mix(r: Report, names: dict, zh: bool) -> None:
+    """Respondents per district and their mix; service rates raw and standardized to one mix
+    (standardize.py)."""
+    mix_file, std_file = r.results / "tables/mix.csv", r.results / "tables/standardized.csv"
+    if not mix_file.exists() or not std_file.exists():
+        return
+    mix, std = pd.read_csv(mix_file), pd.read_csv(std_file)
+    if mix.empty:
+        return
+    kind = r.cb.role("respondent_type")
+    zh_names = {v: k for k, v in kind[0].value_labels.items()} if kind else {}
+    gname = (lambda g: zh_names.get(g, g)) if zh else readable
+    r.heading("sample")
+    groups = list(dict.fromkeys(mix["group"]))
+    t = mix.pivot_table(index="district", columns="group", values="share", sort=False).reindex(columns=groups)
+    n = mix.groupby("district", sort=False)["n"].sum()
+    out = pd.DataFrame({"district": [names.get(d, d) for d in t.index], "n": n.reindex(t.index).to_numpy()})
+    for g in groups:
+        out[f"mix_{g}"] = [f"{100 * v:.1f}" for v in t[g]]
+        r.columns[f"mix_{g}"] = (f"{gname(g)}, %", f"{gname(g)}，%")
+    standard = mix.drop_duplicates("group").set_index("group")["standard_share"]
+    std_text = ("、" if zh else ", ").join(f"{gname(g)} {100 * standard[g]:.1f}%" for g in groups)
+    r.table(out, "各区县受访者人数与构成" if zh else "Respondents and their mix by district", "tables/mix.csv", "mix",
+            f"标准化所用的标准构成：{std_text}。" if zh else f"Standard mix used for the standardized rates: {std_text}.",
+            ["district", "n", *[f"mix_{g}" for g in groups]])
+    order = list(dict.fromkeys(std["district"]))
+    rows = []
+    for item, x in std.groupby("item", sort=False):
+        row = {"item": r.label(item)}
+        for d in order:
+            v = x[x["district"] == d]
+            row[d] = "–" if v.empty or pd.isna(v["rate_std"].iloc[0]) else \
+                f"{100 * v['rate'].iloc[0]:.1f} → {100 * v['rate_std'].iloc[0]:.1f}"
+        rows.append(row)
+    for d in order:
+        r.columns[d] = (names.get(d, d), names.get(d, d))
+    moved = std.assign(shift=(std["rate_std"] - std["rate"]).abs()).sort_values("shift", ascending=False).iloc[0]
+    r.add((f"受访者构成不同的区县，其原始满意率不能直接比较。按同一构成直接标准化（Fleiss et al., 2003）后，变化最大的是"
+           f"{esc(names.get(moved['district'], moved['district']))}的“{esc(r.label(moved['item']))}”：由 "
+           f"{100 * moved['rate']:.1f}% 变为 {100 * moved['rate_std']:.1f}%"
+           f"（95% CI {100 * moved['ci_lower_std']:.1f}–{100 * moved['ci_upper_std']:.1f}）。") if zh else
+          (f"Districts whose respondents differ in mix cannot be compared on raw rates. Standardized directly to one "
+           f"mix (Fleiss et al., 2003), the largest change is {esc(names.get(moved['district'], moved['district']))}"
+           f"'s {esc(r.label(moved['item']))}: from {100 * moved['rate']:.1f}% to {100 * moved['rate_std']:.1f}% "
+           f"(95% CI {100 * moved['ci_lower_std']:.1f}–{100 * moved['ci_upper_std']:.1f})."))
+    r.table(pd.DataFrame(rows), "满意率：原始 → 按标准构成标准化（%）" if zh else
+            "Satisfaction rates, raw → standardized to the standard mix (%)", "tables/standardized.csv",
+            "standardized",
+            "标准化满意率 = Σ 标准构成占比 × 该类受访者的满意率；95% 置信区间见 standardized.csv（正态近似，"
+            "各层方差用 Agresti–Coull 校正）。" if zh else
+            "Standardized rate = Σ standard share × the type's rate in the district; 95% CIs in standardized.csv "
+            "(normal approximation, Agresti–Coull-adjusted stratum variances).",
+            ["item", *order])

@@ -5,7 +5,7 @@ ipma.csv, priorities.csv, top_box.csv); nothing is estimated here.
 - summary: the target index with its CI and what it is not (a share of satisfied respondents);
   the target's overall item as a share satisfied; the lowest-rated service indicators; what to
   improve first with how often it came first across bootstrap draws; the largest gap between
-  respondent types (Holm-adjusted p < .05);
+  respondent types (Holm-adjusted p < .05); each respondent type's first priority (groups.py);
 - definitions: "satisfied" per scale from the codebook's top box, the index, IPMA importance and
   the potential gain;
 - recommendations: per leading priority, its indicators with the lowest share satisfied; with an
@@ -112,6 +112,14 @@ def section(r, config: dict, admissible: bool, idx: pd.DataFrame, ipma: pd.DataF
                           + f". Each point gained on its index is expected to add {first['importance']:.2f} "
                           f"points to the {r.label(sat).lower()} index; raising it to 100 would add "
                           f"{first['potential']:.1f}" + (" (capped)" if capped else "") + ".")
+    by_type = _first_by_type(r) if admissible and len(ipma) else []
+    if by_type:
+        sep = "；" if zh else "; "
+        text = sep.join((f"{name}：{r.label(d)}（潜在提升 {g:.1f}" + (f"，{sure}" if sure else "") + "）") if zh else
+                        (f"{name.lower()} respondents: {r.label(d)} (potential gain {g:.1f}"
+                         + (f", {sure}" if sure else "") + ")") for name, d, g, sure in by_type)
+        points.append(("按受访者类型分别估计，各自的首要改进方向为——" + text + "。") if zh else
+                      ("Fitted within each respondent type, the first priority is for " + text + "."))
     gap = _largest_gap(top, drivers)
     if gap is not None:
         levels = [c[len("rate_"):] for c in top.columns if c.startswith("rate_")]
@@ -188,6 +196,21 @@ def recommendations(r, config: dict, admissible: bool, ipma: pd.DataFrame, top: 
                  "These rest on one cross-sectional, on-site survey: the priorities describe associations, not proven "
                  "causes; survey again after a change to see whether it worked.")
     r.add("\n".join(f"+ {x}" for x in lines))
+
+
+def _first_by_type(r) -> list[tuple]:
+    """(type name, driver, potential gain, how sure) of each respondent type's first priority, from
+    model/by_respondent_type/ (groups.py); types whose refit gave no priorities are left out."""
+    path = r.results / "model/by_respondent_type/ipma_by_group.csv"
+    if not path.exists():
+        return []
+    t = pd.read_csv(path)
+    t = t[t["priority"] == 1]
+    if len(t) < 2:
+        return []
+    name = _type_names(r, [str(g) for g in t["group"]])
+    return [(name[str(row["group"])], row["driver"], row["potential"], index.priority_phrase(row, r.lang))
+            for _, row in t.iterrows()]
 
 
 def _has_scale(r, item) -> bool:

@@ -174,7 +174,10 @@ def estimate(description: str, data: pd.DataFrame, *, estimator: str = "ML", mis
             warnings.append(b["verdict"])
         elif b.get("not_converged") or b.get("inadmissible"):
             notes.append(f"bootstrap: {b['not_converged']} of {bootstrap} draws did not converge and "
-                         f"{b['inadmissible']} were inadmissible.")
+                         f"{b['inadmissible']} were inadmissible" + (
+                             "; the parameters' CIs keep the inadmissible draws (as lavaan), the statistics "
+                             "computed from the solution (indices, importances, priorities) use the admissible "
+                             "draws only." if b.get("inadmissible") and extra is not None else "."))
     ci_text = CI_TEXT.get((estimator, missing), CI_TEXT[estimator])
     measures.update(converged=fit.converged, admissible=admissible, diagnosis=diagnosis, warnings=warnings,
                     notes=notes, iterations=fit.iterations, max_gradient=fit.grad_norm,
@@ -182,6 +185,8 @@ def estimate(description: str, data: pd.DataFrame, *, estimator: str = "ML", mis
     if draws is not None and draws.stopped_early:
         measures["ci"] = "withheld (bootstrap stopped early)"
     extra_draws = draws.extra if draws is not None and not draws.stopped_early else None
+    if extra_draws is not None:     # nothing is computed from an improper solution, in a draw either
+        extra_draws = np.where((draws.converged & draws.admissible)[:, None], extra_draws, np.nan)
     return Result(model=model, n=n, fit=fit, estimates=table, measures=measures, bootstrap=boot, data=X,
                   extra_draws=extra_draws, vcov=vcov, ordinal=ordinal)
 

@@ -152,6 +152,8 @@ def _rmsea_ci(chisq, df, n, level=0.90):
     """RMSEA confidence interval from the non-central chi-square (as lavaan)."""
     if df <= 0:
         return 0.0, 0.0   # as lavaan: a saturated model has no RMSEA interval
+    if not np.isfinite(chisq):
+        return float("nan"), float("nan")     # no statistic (e.g. a singular weight matrix): no interval
     a = (1 - level) / 2
 
     def ncp_for(prob):

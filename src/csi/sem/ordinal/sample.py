@@ -170,8 +170,29 @@ def ordinal_sample(X: np.ndarray, names: list, nacov: bool | str = True, start=N
     th_names = [f"{names[j]}|t{m + 1}" for j in range(p) for m in range(len(th[j]))]
     out = OrdinalSample(names, values, th, R, np.empty((0, 0)), n, th_names)
     if nacov:
-        out.gamma = _gamma(codes, th, R, n, diag_only=nacov == "diag", tables=tables)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out.gamma = _gamma(codes, th, R, n, diag_only=nacov == "diag", tables=tables)
+        if nacov != "diag" and not np.isfinite(out.gamma).all():
+            _at_bound(R, names, codes, values)
     return out
+
+
+def _at_bound(R, names, codes, values):
+    """Raise the error of a correlation at lavaan's bound (+-0.999), which leaves its weight
+    undefined: name the pairs and the rare answers that cause it."""
+    i, j = np.nonzero(np.triu(np.abs(R) >= 0.999, 1))
+    pairs = [f"{names[a]} and {names[b]} ({R[a, b]:+.3f})" for a, b in zip(i, j)] or ["(a pair of items)"]
+
+    def rare(k):
+        counts = np.bincount(codes[k][codes[k] >= 0], minlength=len(values[k]))
+        m = int(np.argmin(counts))
+        return f"{names[k]} = {values[k][m]:g} given by {counts[m]}"
+    items = sorted(set(i) | set(j))
+    raise CSIError(f"the polychoric correlation of {'; '.join(pairs[:5])} is at the bound of ±1, so WLSMV has no "
+                   f"weight for it; the rarest answers: {'; '.join(rare(k) for k in items[:6])}",
+                   hint="answers given by very few respondents leave empty cells in the two items' cross-table. "
+                        "Pool the rare answer with its neighbour in the codebook (scales: one code for both), "
+                        "analyse a larger group, or use --estimator MLR.")
 
 
 def _tables(codes, K, rows, cols):
