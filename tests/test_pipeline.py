@@ -611,7 +611,7 @@ def test_an_improper_solution_is_a_finding_and_nothing_is_built_on_it(run, tmp_p
 
 
 def test_a_library_change_reruns_the_steps_it_affects(run):
-    """Editing src/csi/report.py plans every report again and nothing else; editing the export
+    """Editing src/csi/report/document.py plans every report again and nothing else; editing the export
     reader plans every district from validation on. (Snakemake compares checksums: an edit, not a
     touch, is what counts.)"""
     proj, _ = run
@@ -630,8 +630,8 @@ def test_a_library_change_reruns_the_steps_it_affects(run):
                 if len(line.split()) == 2 and line.split()[1].isdigit() and line.split()[0] not in ("total", "all")}
 
     before = planned()     # (other tests of this module may have left a report to redo)
-    after = planned(proj / "src/csi/report.py")
-    # one checksum stamp (rules/library.smk) holds report.py for both report rules
+    after = planned(proj / "src/csi/report/document.py")
+    # one checksum stamp (rules/library.smk) holds the report package for both report rules
     assert after == {**before, "library_stamp": 1, "report": len(DISTRICTS), "report_comparison": 1}
     after = planned(proj / "src/csi/exports.py")
     assert after["validate"] == after["clean"] == after["model"] == after["report"] == len(DISTRICTS)

@@ -130,7 +130,7 @@ def evaluated(tmp_path_factory):
 
 
 def _section(res, lang):
-    from csi import report_evaluations
+    from csi.report import evaluations as report_evaluations
 
     r = report.Report(res, res / f"report_{lang}", "A", lang, None, 10)
     added = report_evaluations.section(r)
@@ -217,7 +217,7 @@ def test_the_rating_stream_section_publishes_no_personal_data(evaluated):
 
 
 def test_a_district_without_a_rating_stream_has_no_such_section(tmp_path):
-    from csi import report_evaluations
+    from csi.report import evaluations as report_evaluations
 
     r = report.Report(tmp_path, tmp_path / "report", "A", "en", None, 10)
     assert report_evaluations.section(r) is False and r.parts == []

@@ -1,10 +1,11 @@
-"""The HTML report's styling (report_html.py) on a page shaped like typst's HTML export."""
+"""The HTML report's styling (report/html.py) on a page shaped like typst's HTML export."""
 
 import base64
 import io
 import re
 
-from csi import cjk_fonts, report_html
+from csi import cjk_fonts
+from csi.report import html as report_html
 
 PAGE = ('<!DOCTYPE html><html><head><meta charset="utf-8"><title>t</title></head><body>'
         '<figure><img src="data:image/png;base64,AAAA" width="1815" height="1457" style="display: block; width: 90%">'

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import index
+from .. import index
 
 WEAKEST = 3          # indicators named in the summary
 PER_DRIVER = 2       # indicators named per recommended driver
@@ -231,7 +231,7 @@ def _largest_gap(top: pd.DataFrame, drivers: list[str]):
 
 
 def _type_names(r, levels: list[str]) -> dict:
-    from .report import readable
+    from .document import readable
 
     col = (r.cb.role("respondent_type") or [None])[0]
     if r.lang == "zh" and col is not None:

@@ -14,8 +14,8 @@ import re
 
 import pandas as pd
 
-from . import report as base
-from .evaluations.spc import ALPHA, LAMBDA, L
+from . import document as base
+from ..evaluations.spc import ALPHA, LAMBDA, L
 
 # Section text: key -> (en, zh).
 TEXT = {
