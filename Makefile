@@ -7,22 +7,25 @@ CORES  ?= all
 UV     := uv==0.13.9
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
+# With PYTHONDONTWRITEBYTECODE (set in some environments) every pipeline process would recompile
+# what it imports; unset for make's commands, each module is compiled once, on its first import.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: all run setup compile test benchmark lint lock simulate clean-results
 all: run
 
 setup: $(STAMP)
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock pyproject.toml scripts/fetch_fonts.py
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "error: Python >= 3.11 is needed (found $$($(PYTHON) --version))"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check $(UV) 2>&1 | grep -v "^WARNING: Location" || true
-	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
+	$(BIN)/python scripts/fetch_fonts.py
 	@touch $@
 
-# Byte-compile the project's own modules once: every rule and kernel imports them, and an
-# environment with PYTHONDONTWRITEBYTECODE would otherwise recompile them in each process.
+# Byte-compile the project's own modules once, before parallel jobs import them.
 compile: setup
 	@$(BIN)/python -m compileall -q src
 

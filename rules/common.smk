@@ -84,6 +84,13 @@ def district_name(wildcards):
     return district_title(wildcards.district)
 
 
+def in_language(entry, key):
+    """A district's text in the report language: `<key>_zh` for Chinese reports where given."""
+    if config["report"]["language"] == "zh" and entry.get(f"{key}_zh"):
+        return entry[f"{key}_zh"]
+    return entry.get(key, "")
+
+
 def district_title(name):
     """The district's name in the report language (`name_zh` for Chinese reports, if given)."""
     entry = config["districts"][name]

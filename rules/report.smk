@@ -36,8 +36,8 @@ rule report:
         target=satisfaction,
         language=config["report"]["language"],
         min_cell=config["report"]["min_cell"],
-        frame=lambda w: district(w).get("frame", ""),
-        fieldwork=lambda w: district(w).get("fieldwork", ""),
+        frame=lambda w: in_language(district(w), "frame"),
+        fieldwork=lambda w: in_language(district(w), "fieldwork"),
         comparison=lambda w, input: f"--comparison {Path(input.league).parent.parent}" if input.league else "",
     resources:
         mem_mb=1024,

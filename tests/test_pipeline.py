@@ -334,7 +334,7 @@ def test_comparison_report_and_league_in_district_reports(run):
     sat = league[league["construct"] == CONFIG.get("satisfaction", "SAT")]
     text = (comp / "report.typ").read_text("utf-8")
     for r in sat.itertuples():                        # every district's index, as in league.csv
-        assert f"[{r.index:.1f}], [\\[{r.ci_lower:.1f}, {r.ci_upper:.1f}\\]]" in text
+        assert f"[{r.index:.1f}], [\\[{r.ci_lower:.1f},\u00a0{r.ci_upper:.1f}\\]]" in text      # CI on one line
     assert (comp / "tables/league.tex").exists() and (comp / "tables/invariance_districts.csv").exists()
     a = (proj / "results" / COMPARED[0] / "report/report.typ").read_text("utf-8")
     assert "comparison/tables/league.csv" in a and "invariance_respondent_type" in a
@@ -411,7 +411,11 @@ def test_chinese_report_uses_zh_labels_and_the_cjk_font(run):
         assert cb.label(code, "zh") in text and cb.label(code, "zh") in html
     assert "摘要" in text and "Noto Serif CJK SC" in text
     assert "本报告数据为*模拟数据*" in text                  # the abstract says the data are simulated
-    assert b"NotoSerifCJKsc" in (res / "report_zh/report.pdf").read_bytes()   # the glyphs are embedded
+    from csi import cjk_serif
+
+    assert cjk_serif() is not None, "make setup fetches Noto Serif SC (scripts/fetch_fonts.py)"
+    pdf = (res / "report_zh/report.pdf").read_bytes()
+    assert b"NotoSerifSC-Regular" in pdf and b"NotoSerifSC-Bold" in pdf     # bold CJK headings, embedded
 
 
 @pytest.mark.skipif(browser.CHROMIUM is None, reason=browser.SKIP_REASON)

@@ -4,10 +4,20 @@ __version__ = "0.1.0"
 
 
 def cjk_fonts():
-    """The folder with Noto Sans/Serif CJK SC (SIL OFL), from the PyPI package mplfonts."""
+    """The folder with Noto Sans/Serif CJK SC regular (SIL OFL), from the PyPI package mplfonts."""
     from importlib import resources
 
     return resources.files("mplfonts") / "fonts"
+
+
+def cjk_serif():
+    """The folder with Noto Serif SC Regular and Bold (SIL OFL; scripts/fetch_fonts.py, run by
+    `make setup`), or None where it was not fetched: Chinese reports then have no bold CJK."""
+    import sys
+    from pathlib import Path
+
+    folder = Path(sys.prefix) / "share/fonts/noto-serif-sc"
+    return folder if (folder / "NotoSerifSC-Bold.ttf").exists() else None
 
 
 def project_root(start=None):

@@ -62,6 +62,7 @@ class RawColumn:
     construct: str | None = None
     scale: str | None = None
     reverse: bool = False
+    better: str = "higher"       # "lower": the top box counts a problem (e.g. complained); lower is better
     battery: str | None = None
     value_labels: dict | None = None
     correct: str | None = None
@@ -118,7 +119,7 @@ class Codebook:
                     cols.append(RawColumn(header=o["header"], code=o["code"], role=c["role"],
                                           label=o["label"], question=c["code"]))
             else:
-                keys = ("header", "code", "role", "label", "construct", "scale", "reverse",
+                keys = ("header", "code", "role", "label", "construct", "scale", "reverse", "better",
                         "battery", "value_labels", "correct", "identity")
                 cols.append(RawColumn(**{k: c[k] for k in keys if k in c}))
         self.columns: list[RawColumn] = cols
@@ -151,10 +152,18 @@ class Codebook:
         return [v for v in variables if v in self.by_code and self.by_code[v].scale
                 and self.scale_of(v).is_ordered]
 
-    def label(self, code: str, language: str = "en") -> str:
+    def lower_is_better(self, code: str) -> bool:
+        c = self.by_code.get(code)
+        return c is not None and c.better == "lower"
+
+    def label(self, code: str, language: str = "en", marked: bool = False) -> str:
+        """The label of a construct or column; `marked`: an item where lower is better says so."""
         if code in self.constructs:
             return self.constructs[code]["label"][language]
-        return self.by_code[code].label[language]
+        text = self.by_code[code].label[language]
+        if marked and self.lower_is_better(code):
+            text += "（越低越好）" if language == "zh" else " (lower is better)"
+        return text
 
     @property
     def id_column(self) -> RawColumn | None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import cjk_fonts, methods
+from .. import cjk_fonts, cjk_serif, methods
 from ..codebook import Codebook
 from ..errors import CSIError
 
@@ -171,6 +171,11 @@ def ci(lo, hi, digits=3) -> str:
     return f"[{fmt(float(lo), digits)}, {fmt(float(hi), digits)}]"
 
 
+def _unbroken(text: str) -> str:
+    """A CI such as '[76.2, 81.3]' kept on one line (no-break spaces) in a table cell."""
+    return re.sub(r"\[[^\]]*\]", lambda m: m.group(0).replace(" ", "\u00a0"), text)
+
+
 def is_simulated(name) -> bool:
     """Simulated districts say so in their name (config `name` / `name_zh`)."""
     return "simulated" in str(name).lower() or "模拟" in str(name)
@@ -250,7 +255,7 @@ class Report:
 
     def label(self, code: str) -> str:
         try:
-            return self.cb.label(code, self.lang)
+            return self.cb.label(code, self.lang, marked=True)
         except (KeyError, AttributeError):
             return code
 
@@ -294,7 +299,7 @@ class Report:
         self.files[f"tables/{name}.csv"] = frame.to_csv(index=False, lineterminator="\n")
         self.files[f"tables/{name}.tex"] = to_latex(frame)
         header = ", ".join(f"[*{esc(c)}*]" for c in frame.columns)
-        cells = ", ".join(f"[{esc(v if isinstance(v, str) else fmt(v))}]"
+        cells = ", ".join(f"[{esc(_unbroken(v) if isinstance(v, str) else fmt(v))}]"
                           for row in frame.itertuples(index=False) for v in row)
         numeric = [(pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]))
                    or frame[c].dropna().astype(str).str.fullmatch(NUMBERISH).all() for c in frame.columns]
@@ -323,7 +328,9 @@ class Report:
 
         # Chinese text, or Chinese names in an English report (halls, services): the CJK font as fallback
         cjk = self.lang == "zh" or re.search(r"[\u3000-\u9fff\uff00-\uffef]", "\n".join(self.parts)) is not None
-        font = '("Libertinus Serif", "Noto Serif CJK SC")' if cjk else '"Libertinus Serif"'
+        serif = cjk_serif()        # Noto Serif SC with its bold (make setup), else the regular weight only
+        sc = '"Noto Serif SC", ' if serif else ""
+        font = f'("Libertinus Serif", {sc}"Noto Serif CJK SC")' if cjk else '"Libertinus Serif"'
         head = f"""#set document(title: "{esc(self.title)}")
 #set page(paper: "a4", margin: 2.2cm, numbering: "1")
 #set text(size: 10pt, lang: "{self.lang}", font: {font})
@@ -343,7 +350,7 @@ class Report:
             for rel, text in self.files.items():
                 (stage / rel).parent.mkdir(exist_ok=True)
                 (stage / rel).write_text(text, "utf-8")
-            fonts = [str(cjk_fonts())] if cjk else []
+            fonts = [str(cjk_fonts()), *([str(serif)] if serif else [])] if cjk else []
             root = os.path.commonpath([self.results.resolve(), stage.resolve()])
             source = str(stage / "report.typ")
             typst.compile(source, output=str(stage / "report.pdf"), root=root, font_paths=fonts,
@@ -354,7 +361,8 @@ class Report:
             from .html import style      # stylesheet, image aspect and alt text, CJK font
             page = stage / "report.html"
             page.write_text(style(page.read_text("utf-8"),
-                                  Path(cjk_fonts()) / "NotoSerifCJKsc-Regular.otf" if cjk else None), "utf-8")
+                                  (serif / "NotoSerifSC-Regular.ttf" if serif else
+                                   Path(cjk_fonts()) / "NotoSerifCJKsc-Regular.otf") if cjk else None), "utf-8")
             if self.out.exists():
                 shutil.rmtree(self.out)
             os.replace(stage, self.out)
