@@ -38,6 +38,6 @@ rule all:
         ),
         rules.notebook_districts.output.notebook if len(COMPARED) > 1 else [],
         rules.report_comparison.output if len(COMPARED) > 1 else [],
-        expand("results/{district}/report/report.{ext}", district=DISTRICTS, ext=["pdf", "html"]),
+        expand("results/{district}/{report}/report.{ext}", district=DISTRICTS, report=REPORT, ext=["pdf", "html"]),
         # the rating stream, for districts whose config names `evaluations:` (rules/evaluations.smk)
         expand("results/{district}/notebooks/05_evaluations.ipynb", district=EVALUATED),

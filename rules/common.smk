@@ -84,6 +84,11 @@ def district_name(wildcards):
     return district_title(wildcards.district)
 
 
+LANGUAGE = config["report"]["language"]
+# each language's reports in their own folder, so English and Chinese reports coexist
+REPORT = "report" if LANGUAGE == "en" else f"report_{LANGUAGE}"
+
+
 def in_language(entry, key):
     """A district's text in the report language: `<key>_zh` for Chinese reports where given."""
     if config["report"]["language"] == "zh" and entry.get(f"{key}_zh"):

@@ -8,10 +8,26 @@ rule comparison_districts:
     output:
         "results/comparison/districts.tsv",
     params:
-        rows=[(d, f"results/{d}", district_title(d).replace("\t", " ")) for d in COMPARED],
+        # the config's name whatever the report language: switching language does not rerun the comparison
+        rows=[(d, f"results/{d}", config["districts"][d].get("name", d).replace("\t", " ")) for d in COMPARED],
     localrule: True
     log:
         "results/comparison/logs/districts.log",   # nothing to log: a template is rendered
+    template_engine:
+        "jinja2"
+
+
+rule comparison_titles:
+    # The compared districts' names in the report language, for the reports (not the computation).
+    input:
+        "rules/templates/districts.tsv.jinja2",
+    output:
+        f"results/comparison/titles_{LANGUAGE}.tsv",
+    params:
+        rows=[(d, f"results/{d}", district_title(d).replace("\t", " ")) for d in COMPARED],
+    localrule: True
+    log:
+        f"results/comparison/logs/titles_{LANGUAGE}.log",
     template_engine:
         "jinja2"
 

@@ -12,6 +12,7 @@ rule report:
         by_type=lambda w: rules.priorities_type.output if has_respondent_type(w.district) else [],
         figures=rules.notebook_sample.output.figures + rules.notebook_structural.output.figures,
         league=comparison_tables,
+        names=lambda w: rules.comparison_titles.output if comparison_tables(w) else [],
         codebook=codebook,
         calibration=lambda w: rules.calibration.output if district(w).get("published") else [],
         # the rating stream's tables and figures (rules/evaluations.smk), where `evaluations:` names one
@@ -20,14 +21,14 @@ rule report:
         ),
     output:
         pdf=report(
-            "results/{district}/report/report.pdf",
+            f"results/{{district}}/{REPORT}/report.pdf",
             caption="captions/report.rst",
             category="Reports",
             labels={"district": "{district}", "file": "report.pdf"},
         ),
-        html="results/{district}/report/report.html",
-        source="results/{district}/report/report.typ",
-        tables=directory("results/{district}/report/tables"),   # each table as CSV and LaTeX
+        html=f"results/{{district}}/{REPORT}/report.html",
+        source=f"results/{{district}}/{REPORT}/report.typ",
+        tables=directory(f"results/{{district}}/{REPORT}/tables"),   # each table as CSV and LaTeX
     params:
         results=lambda w, input: str(Path(input.flow).parent.parent),
         out=folder_of("pdf"),
@@ -39,6 +40,7 @@ rule report:
         frame=lambda w: in_language(district(w), "frame"),
         fieldwork=lambda w: in_language(district(w), "fieldwork"),
         comparison=lambda w, input: f"--comparison {Path(input.league).parent.parent}" if input.league else "",
+        names=lambda w, input: f"--names {input.names}" if input.names else "",
     resources:
         mem_mb=1024,
         runtime=5,
@@ -50,7 +52,7 @@ rule report:
         "csi --log {log} report --results {params.results} --codebook {input.codebook:q} --title {params.title:q}"
         " --seed {params.seed} --satisfaction {params.target} --language {params.language}"
         " --min-cell {params.min_cell} --frame={params.frame:q} --fieldwork={params.fieldwork:q}"
-        " {params.comparison} --out {params.out}"
+        " {params.comparison} {params.names} --out {params.out}"
 
 
 rule report_comparison:
@@ -59,17 +61,18 @@ rule report_comparison:
         lib=library("report", "codebook"),
         tables=rules.compare.output,
         figures=rules.notebook_districts.output.figures,
+        names=rules.comparison_titles.output,
         codebook=config["districts"][COMPARED[0]]["codebook"],
     output:
         pdf=report(
-            "results/comparison/report/report.pdf",
+            f"results/comparison/{REPORT}/report.pdf",
             caption="captions/report_comparison.rst",
             category="Reports",
             labels={"district": "comparison", "file": "report.pdf"},
         ),
-        html="results/comparison/report/report.html",
-        source="results/comparison/report/report.typ",
-        tables=directory("results/comparison/report/tables"),
+        html=f"results/comparison/{REPORT}/report.html",
+        source=f"results/comparison/{REPORT}/report.typ",
+        tables=directory(f"results/comparison/{REPORT}/tables"),
     params:
         results=lambda w, input: str(Path(input.tables[0]).parent.parent),
         out=folder_of("pdf"),
@@ -88,4 +91,4 @@ rule report_comparison:
     shell:
         "csi --log {log} report comparison --results {params.results} --codebook {input.codebook:q}"
         " --seed {params.seed} --satisfaction {params.target} --language {params.language}"
-        " --criterion {params.criterion} --bootstrap {params.draws} --out {params.out}"
+        " --criterion {params.criterion} --bootstrap {params.draws} --names {input.names} --out {params.out}"

@@ -313,10 +313,11 @@ def test_reports_build_and_their_key_numbers_are_the_results(run):
             first = ipma[ipma["priority"] == 1].set_index("group")["driver"]
             book = codebook.load(ROOT / CONFIG["districts"][d]["codebook"])
             shown = pd.read_csv(res / "report/tables/priorities_type.csv")
+            shown["Respondent type"] = shown["Respondent type"].ffill()     # named on a type's first row
             for g, n in zip(fits.loc[fits["admissible"], "group"], fits.loc[fits["admissible"], "n"]):
                 rows = shown[shown["Respondent type"] == f"{str(g).capitalize()} (n = {n:,})"]
                 assert rows["Driver"].iloc[0] == book.label(first[g], "en")
-                assert list(rows["Priority"]) == list(range(1, len(rows) + 1))
+                assert list(rows["Priority"]) == list(range(1, len(rows) + 1)) and len(rows) == ipma["driver"].nunique()
             # the multiple-choice questions (channels used...), as tables/options.csv has them
             opts = pd.read_csv(res / "tables/options.csv")
             for q, t in opts.groupby("question"):
@@ -612,6 +613,28 @@ def test_an_improper_solution_is_a_finding_and_nothing_is_built_on_it(run, tmp_p
     assert "Structural paths of an IMPROPER solution: not interpretable" in text
     assert "R²" not in text.split("= Structural paths")[1].split("<tab-paths>")[0]
     assert not (res / "report/tables/index.csv").exists() and not (res / "report/tables/priorities.csv").exists()
+
+
+def test_switching_the_report_language_refits_nothing_and_keeps_the_english_reports(run, tmp_path):
+    """report.language: zh plans the notebooks (their figures' labels), the districts' titles and the
+    reports, into report_zh/ beside report/: no model, invariance or comparison runs again (the
+    comparison's tables hold no display names that depend on the language)."""
+    proj, _ = run
+    config = (proj / "config/config.yaml").read_text(encoding="utf-8")
+    assert "  language: en " in config
+    zh = tmp_path / "config_zh.yaml"
+    zh.write_text(config.replace("  language: en ", "  language: zh "), encoding="utf-8")
+    r = snakemake("-n", "--quiet", "rules", "--configfile", str(zh), "--config", "bootstrap=30", cwd=proj)
+    assert r.returncode == 0, r.stderr[-2000:]
+    planned = {line.split()[0] for line in r.stdout.splitlines()
+               if len(line.split()) == 2 and line.split()[1].isdigit() and line.split()[0] != "total"}
+    assert planned and planned <= {"notebook_sample", "notebook_measurement", "notebook_structural",
+                                   "notebook_districts", "notebook_evaluations", "comparison_titles", "report",
+                                   "report_comparison", "all"}, planned
+    assert {"report", "report_comparison"} <= planned
+    r = snakemake("-n", "--configfile", str(zh), "--config", "bootstrap=30", cwd=proj)
+    assert "results/chengdu_a/report_zh/report.pdf" in r.stdout and "results/comparison/report_zh/report.pdf" in r.stdout
+    assert "results/chengdu_a/report/report.pdf" not in r.stdout          # the English report stays
 
 
 def test_a_library_change_reruns_the_steps_it_affects(run):

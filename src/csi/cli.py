@@ -347,6 +347,10 @@ def _report(a) -> None:
     config = {"seed": a.seed, "satisfaction": a.satisfaction, "language": a.language,
               "min_cell": a.min_cell, "frame": a.frame, "fieldwork": a.fieldwork,
               "comparison": a.comparison, "criterion": a.criterion, "bootstrap": a.bootstrap}
+    if a.names:
+        from . import compare
+
+        config["names"] = compare.read_district_list(a.names)[1]
     cb = codebook.load(a.codebook)
     if a.kind == "comparison":
         pdf = report.comparison(a.results, a.out, cb, config)
@@ -662,6 +666,8 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("--comparison", help="results/comparison: adds the league table (district report)")
     rp.add_argument("--criterion", type=float, default=0.9, help="top-box criterion (comparison report)")
     rp.add_argument("--bootstrap", type=int, help="bootstrap B (comparison report byline)")
+    rp.add_argument("--names", help="district list (district, results, title) whose titles name the compared "
+                                    "districts in this report's language")
     rp.add_argument("--out", required=True, help="report folder")
     rp.set_defaults(func=_report)
 

@@ -20,20 +20,23 @@ from .codebook import Codebook
 from .errors import CSIError
 
 FIT_COLUMNS = ["group", "n", "estimator", "missing", "converged", "admissible", "chisq", "df", "cfi", "rmsea",
-               "srmr", "draws", "draws_failed", "reason"]     # draws: converged bootstrap draws
+               "srmr", "draws", "draws_left_out", "reason"]
+# draws: the bootstrap draws the group's CIs and priority shares use; draws_left_out: refits that did
+# not converge or were inadmissible (index.py)
 
 
 def _fit_row(group, n, result=None, reason=""):
     row = dict.fromkeys(FIT_COLUMNS, np.nan) | {"group": group, "n": n, "reason": reason}
     if result is None:
-        row.update(estimator="", missing="", converged=False, admissible=False, draws=0, draws_failed=0)
+        row.update(estimator="", missing="", converged=False, admissible=False, draws=0, draws_left_out=0)
         return row
     m = result.measures
     sc = "_scaled" if m.get("chisq_scaled") is not None else ""
-    boot = m.get("bootstrap") or {}
+    ex = result.extra_draws
+    used = int((~np.isnan(ex).any(axis=1)).sum()) if ex is not None and len(ex) else 0
     row.update(estimator=m["estimator"], missing=m.get("missing", ""), converged=bool(m.get("converged", True)),
                admissible=bool(m["admissible"]), chisq=m["chisq" + sc], df=m["df"], cfi=methods.value(m, "cfi"),
-               rmsea=methods.value(m, "rmsea"), srmr=m["srmr"], draws=boot.get("converged", 0), draws_failed=boot.get("not_converged", 0),
+               rmsea=methods.value(m, "rmsea"), srmr=m["srmr"], draws=used, draws_left_out=(len(ex) - used) if ex is not None else 0,
                reason="; ".join(m.get("diagnosis", [])) if not m["admissible"] else "")
     return row
 

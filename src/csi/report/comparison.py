@@ -10,7 +10,7 @@ import pandas as pd
 from .. import compare
 from ..codebook import Codebook
 from .document import Report, esc, is_simulated, readable
-from .tables import comparability_zh, invariance_table, latent_means_table, league_table
+from .tables import comparability_zh, invariance_table, latent_means_table, league_table, renamed
 
 
 def comparison(results, out, cb: Codebook, config: dict, timestamp: int = 0) -> Path:
@@ -21,7 +21,7 @@ def comparison(results, out, cb: Codebook, config: dict, timestamp: int = 0) -> 
     title = "区县比较" if zh else "Comparison of districts"
     r = Report(results, out, title, lang, cb, config.get("min_cell", 10))
     inv = r.read_csv("tables/invariance_districts.csv")
-    league = r.read_csv("tables/league.csv")
+    league = renamed(r.read_csv("tables/league.csv"), config.get("names"))
     summary = r.read_csv("tables/criterion_summary.csv")
     crit = config.get("criterion", 0.9)
     sat = config["satisfaction"]
@@ -61,6 +61,7 @@ def comparison(results, out, cb: Codebook, config: dict, timestamp: int = 0) -> 
             list(t.columns))
     diff_file = r.results / "tables/league_differences.csv"
     diffs = pd.read_csv(diff_file) if diff_file.exists() else pd.DataFrame()
+    diffs = renamed(renamed(diffs, config.get("names")), config.get("names"), "other", "other_name")
     diffs = diffs[diffs["construct"] == sat] if len(diffs) else diffs
     if len(diffs):
         d = pd.DataFrame({"pair": [f"{a} – {b}" for a, b in zip(diffs["name"], diffs["other_name"])],

@@ -13,7 +13,7 @@ from ..errors import CSIError
 from . import evaluations as report_evaluations, summary
 from .document import CUTOFFS, Report, STEPS_EN, STEPS_ZH, VERDICTS_ZH, ci, cite, esc, is_simulated, pct_ci, readable
 from .sections import abstract_findings, abstract_findings_zh, calibration, first_cause, gaps, multiple_choice, priorities_by_type, rules_text, sensitivity
-from .tables import invariance_table, invariant, latent_means_table, league_table
+from .tables import invariance_table, invariant, latent_means_table, league_table, renamed
 
 
 def district(results, out, cb: Codebook, title: str, config: dict, timestamp: int = 0) -> Path:
@@ -300,7 +300,7 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
                                 (lambda g: type_labels.get(g, g)) if zh else readable)
     if comparison:
         comp = Path(comparison)
-        league = pd.read_csv(comp / "tables/league.csv")
+        league = renamed(pd.read_csv(comp / "tables/league.csv"), config.get("names"))
         league = league[league["construct"] == sat]
         t = league_table(r, league)
         r.heading("league", 2)

@@ -208,6 +208,7 @@ def priorities_by_type(r: Report, cb: Codebook, inv: pd.DataFrame | None, zh: bo
     if rows:
         t = pd.DataFrame(rows)
         firsts = t[t["rank"] == 1]
+        t.loc[t["type"].duplicated(), "type"] = ""          # each type named once, on its first row
         if t["certainty"].isna().all():
             t = t.drop(columns="certainty")
         comparable = inv is not None and invariant(inv, "metric")
@@ -218,10 +219,11 @@ def priorities_by_type(r: Report, cb: Codebook, inv: pd.DataFrame | None, zh: bo
                  ("测量不变性未确认：各类型内部的排序可读，类型之间的数值不宜直接比较。" if zh else
                   "Measurement invariance is not established: read each type's ranking on its own, not the "
                   "numbers across types."))
-        left = [f"{name(f.group)}: {int(f.draws_failed)}/{int(f.draws + f.draws_failed)}" for f in fits.itertuples()
-                if f.admissible and f.draws_failed > 0]
+        left = [f"{name(f.group)}: {int(f.draws_left_out)}/{int(f.draws + f.draws_left_out)}"
+                for f in fits.itertuples() if f.admissible and f.draws_left_out > 0]
         if left:
-            note += (" 未收敛而剔除的自助样本：" if zh else " Bootstrap draws left out (refit did not converge): ") + \
+            note += (" 因重新估计未收敛或解不可接受而剔除的自助样本：" if zh else
+                     " Bootstrap draws left out (the refit did not converge or was not admissible): ") + \
                 ", ".join(left) + ("。" if zh else ".")
         if said:
             note += " " + " ".join(said)

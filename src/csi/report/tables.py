@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-
 import pandas as pd
 
 from .. import compare
 from ..invariance.ordinal import merges
 from .document import Report, ci, readable
+
+
+STEPS_ZH_INVARIANCE = {"configural": "形态等值", "thresholds": "阈值等值", "metric": "度量等值", "scalar": "标量等值",
+                       "partial metric": "部分度量等值", "partial scalar": "部分标量等值"}
 
 
 def invariance_table(r: Report, inv: pd.DataFrame, caption: str, source: str, name: str) -> None:
@@ -22,6 +25,8 @@ def invariance_table(r: Report, inv: pd.DataFrame, caption: str, source: str, na
     t = inv[["model", *cols, "delta_pvalue", "verdict"]].copy()
     t["delta_pvalue"] = t["delta_pvalue"].map(lambda p: None if pd.isna(p) else "< .001" if p < .001 else f"{p:.3f}")
     t["verdict"] = t["verdict"].map(verdict_zh if zh else lambda v: v.split(" (")[0].split(":")[0])
+    if zh:
+        t["model"] = t["model"].map(lambda m: STEPS_ZH_INVARIANCE.get(m, m))
     keys = ["model", "chisq", "df", "cfi", "rmsea", "srmr", "dcfi", "drmsea", "dp", "verdict"]
     if "freed" in inv and inv["freed"].notna().any():
         t["freed"] = inv["freed"].fillna("")
@@ -128,3 +133,10 @@ def invariant(inv: pd.DataFrame, level: str = "scalar") -> bool:
     steps = ["thresholds", "metric", level]
     return not inv.loc[inv["model"].isin(steps), "verdict"].str.contains("does NOT hold|cannot be judged").any()
 
+
+
+def renamed(frame: pd.DataFrame, names: dict | None, key: str = "district", col: str = "name") -> pd.DataFrame:
+    """A computed table's display names replaced by the report's own (its language), by district key."""
+    if not names or key not in frame or col not in frame:
+        return frame
+    return frame.assign(**{col: frame[key].map(names).fillna(frame[col])})
