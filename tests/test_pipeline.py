@@ -281,7 +281,11 @@ def test_reports_build_and_their_key_numbers_are_the_results(run):
         assert f"more than {100 * flow['rules']['max_item_missing']:g}% of the items unanswered" in text
         assert f" index is {index:.1f}" in text
         # the estimator's CFI (robust where it has one), and the estimator with the reason it was chosen
-        assert f"CFI = {methods.value(fit, 'cfi'):.3f}" in text
+        assert f"CFI = {methods.value(fit, 'cfi'):.3f}".replace("= 0.", "= .") in text     # APA: no leading zero
+        # a model unstable under resampling says so (refits that failed or were inadmissible, >= 5%)
+        b = fit["bootstrap"]
+        bad = b["inadmissible"] + b["not_converged"]
+        assert (f"{bad} of {b['drawn']} bootstrap refits" in text) == (bad >= 0.05 * b["drawn"])
         # the rating stream's section (report_evaluations), after the results, where `evaluations:` names one
         named = bool(CONFIG["districts"][d].get("evaluations"))
         assert ("= Service-evaluation stream" in text) == named

@@ -228,3 +228,12 @@ def test_table_numbers_use_minus_signs_and_never_show_minus_zero():
 
     assert fmt(-0.0004) == "0.000" and fmt(-0.0123) == "−0.012" and fmt(0.5) == "0.500"
     assert fmt(-0.04, 1) == "0.0" and fmt(-1234.0) == "−1,234" and fmt(-3) == "−3"
+
+
+def test_apa_leading_zeros():
+    """Values that cannot exceed 1 lose their leading zero (APA); a minus sign stays; 1.000 and values
+    of other statistics are left alone."""
+    from csi.report.document import apa
+
+    assert apa(0.5741) == ".574" and apa(-0.0021) == "−.002" and apa("0.574") == ".574"
+    assert apa(1.0) == "1.000" and apa("< .001") == "< .001" and apa(0.0) == ".000"

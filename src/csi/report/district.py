@@ -11,7 +11,7 @@ from .. import index, methods
 from ..codebook import Codebook
 from ..errors import CSIError
 from . import evaluations as report_evaluations, summary
-from .document import CUTOFFS, Report, STEPS_EN, STEPS_ZH, VERDICTS_ZH, ci, cite, esc, is_simulated, pct_ci, readable
+from .document import CUTOFFS, Report, apa, fmt, STEPS_EN, STEPS_ZH, VERDICTS_ZH, ci, cite, esc, is_simulated, pct_ci, readable
 from .sections import abstract_findings, abstract_findings_zh, calibration, first_cause, gaps, multiple_choice, priorities_by_type, rules_text, sensitivity
 from .tables import invariance_table, invariant, latent_means_table, league_table, renamed
 
@@ -48,8 +48,8 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
 
     r.title_block(f"{esc(title)}{'：' if zh else ': '}{esc(subject)}", r.t("byline", seed=config["seed"], B=B))
     sim = r.t("simulated") if simulated else ""
-    fit_txt = (f"{'robust ' if methods.robust(fit) else ''}CFI = {methods.value(fit, 'cfi'):.3f}, "
-               f"RMSEA = {methods.value(fit, 'rmsea'):.3f}, SRMR = {fit['srmr']:.3f}")
+    fit_txt = (f"{'robust ' if methods.robust(fit) else ''}CFI = {apa(methods.value(fit, 'cfi'))}, "
+               f"RMSEA = {apa(methods.value(fit, 'rmsea'))}, SRMR = {apa(fit['srmr'])}")
     removed = [(s_["excluded"], s_["step"]) for s_ in applied if s_["excluded"]]
     if zh:
         gone = "、".join(f"{STEPS_ZH[st]} {n} 份" for n, st in removed) or "无"
@@ -196,7 +196,8 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
     r.heading("fit", 2)
     rob = methods.robust(fit)
     src = "Savalei, 2021" if fit.get("estimator") == "WLSMV" else "Brosseau-Liard & Savalei, 2014"
-    ft = pd.DataFrame([{"measure": k_.upper(), "value": methods.value(fit, k_), "ml": fit[k_],
+    bounded = (lambda k_, v: fmt(v) if k_ == "tli" else apa(v))      # TLI can exceed 1: leading zero kept
+    ft = pd.DataFrame([{"measure": k_.upper(), "value": bounded(k_, methods.value(fit, k_)), "ml": bounded(k_, fit[k_]),
                         "cutoff": f"{'≥' if op == '>=' else '≤'} {v:.2f}".replace("0.", ".", 1),
                         "met": r.t("yes") if (methods.value(fit, k_) >= v if op == ">=" else methods.value(fit, k_) <= v)
                         else r.t("no")} for k_, (op, v) in CUTOFFS.items()])
@@ -313,6 +314,16 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
     # --- limitations ---------------------------------------------------------------------------
     r.heading("limitations")
     limits = [esc(w) for w in fit.get("diagnosis", []) + fit["warnings"]]
+    boot = fit.get("bootstrap") or {}
+    bad = boot.get("inadmissible", 0) + boot.get("not_converged", 0)
+    if admissible and boot.get("drawn") and bad >= 0.05 * boot["drawn"]:     # unstable under resampling
+        share = f"{100 * bad / boot['drawn']:.0f}%"
+        limits.append(f"{bad} 次自助抽样（{share}）的重新估计未收敛或解不可接受：模型在重抽样下不稳定；指数、重要性与优先级"
+                      "只用可接受的重新估计，其置信区间可能偏窄。" if zh else
+                      f"{bad} of {boot['drawn']} bootstrap refits ({share}) did not converge or were not admissible: "
+                      "the model is unstable under resampling (often rare answers or items near the ceiling). "
+                      "Indices, importances and priorities use the admissible refits only, so their intervals may "
+                      "be too narrow.")
     if not admissible:
         limits.append("解不可接受（见上）：不应直接解释估计值。" if zh else
                       "The solution is not admissible (see above): do not interpret the estimates as they are.")

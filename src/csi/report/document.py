@@ -171,6 +171,17 @@ def ci(lo, hi, digits=3) -> str:
     return f"[{fmt(float(lo), digits)}, {fmt(float(hi), digits)}]"
 
 
+# Columns whose values cannot exceed 1 (p values, CFI, SRMR, RMSEA, reliabilities, R², their changes):
+# printed without a leading zero, as APA style asks (".574"); others (B, β, TLI, HTMT) keep it.
+NO_LEADING_ZERO = {"p", "p_holm", "dp", "cfi", "rmsea", "srmr", "dcfi", "drmsea", "alpha", "omega", "ave", "r2"}
+
+
+def apa(value) -> str:
+    """A number in [−1, 1] without its leading zero: '0.574' -> '.574', '−0.002' -> '−.002'."""
+    text = value if isinstance(value, str) else fmt(value)
+    return re.sub(r"^([−-]?)0(\.\d)", r"\1\2", text)
+
+
 def _unbroken(text: str) -> str:
     """A CI such as '[76.2, 81.3]' kept on one line (no-break spaces) in a table cell."""
     return re.sub(r"\[[^\]]*\]", lambda m: m.group(0).replace(" ", "\u00a0"), text)
@@ -295,6 +306,11 @@ class Report:
         """An APA-style table (rules above and below the header and at the end), with CSV and
         LaTeX copies in report/tables/. `columns`: COLUMNS keys naming the frame's columns."""
         if columns:
+            frame = frame.copy()
+            for key, c in zip(columns, frame.columns):
+                if key in NO_LEADING_ZERO:
+                    frame[c] = [v if v is None or (not isinstance(v, str) and pd.isna(v)) else apa(v)
+                                for v in frame[c]]
             frame = frame.set_axis([self.col(c) for c in columns], axis=1)
         self.files[f"tables/{name}.csv"] = frame.to_csv(index=False, lineterminator="\n")
         self.files[f"tables/{name}.tex"] = to_latex(frame)
