@@ -13,7 +13,7 @@ from ..errors import CSIError
 from . import evaluations as report_evaluations, summary
 from .document import CUTOFFS, Report, apa, fmt, STEPS_EN, STEPS_ZH, VERDICTS_ZH, ci, cite, esc, is_simulated, pct_ci, readable
 from .sections import abstract_findings, abstract_findings_zh, calibration, first_cause, gaps, multiple_choice, priorities_by_type, rules_text, sensitivity
-from .tables import invariance_table, invariant, latent_means_table, league_table, renamed
+from .tables import comparability_zh, invariance_table, invariant, latent_means_table, league_table, renamed
 
 
 def district(results, out, cb: Codebook, title: str, config: dict, timestamp: int = 0) -> Path:
@@ -306,7 +306,9 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
         t = league_table(r, league)
         r.heading("league", 2)
         r.table(t, f"{'满意度指数区县比较' if zh else 'Satisfaction index by district'}",
-                "comparison/tables/league.csv", "league", esc(league["note"].iloc[0]), list(t.columns))
+                "comparison/tables/league.csv", "league",
+                esc(comparability_zh(league["note"].iloc[0]) + "。" if zh else league["note"].iloc[0] + "."),
+                list(t.columns))
 
     report_evaluations.section(r)   # the rating stream (好差评), where results/<district>/evaluations/ exists
     summary.recommendations(r, config, admissible, ipma, top)
