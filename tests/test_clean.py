@@ -156,3 +156,30 @@ def test_same_inputs_give_identical_bytes(tmp_path):
                      str(o / "excl.csv"), "--flow", str(o / "flow.json")]) == 0
         outs.append({p.name: p.read_bytes() for p in sorted(o.iterdir())})
     assert outs[0] == outs[1] and len(outs[0]) == 6
+
+
+def test_repeated_submissions_match_rules_by_hand():
+    """The same person: the same normalized value in one identity column (not across columns); rows
+    without identity data: identical answers (blank equals blank). Each row points at the earliest
+    earlier row sharing a key, in submission-time order (ties: raw row)."""
+    from types import SimpleNamespace as Col
+
+    from csi.privacy import repeated_submissions
+
+    cb = Col(columns=[Col(header="t", role="timestamp", identity=False), Col(header="mob", role="pii", identity=True),
+                      Col(header="idn", role="pii", identity=True), Col(header="q", role="item", identity=False)])
+    text = pd.DataFrame({"t": "x",
+                         "mob": ["138-0000", None, "1380000 ", None, None, "555", None],
+                         "idn": [None, "555", None, None, None, "9x", "9X"],
+                         "q": ["1", "2", "3", None, None, "4", "5"]}, index=[2, 3, 4, 5, 6, 7, 8])
+    minute = pd.Timedelta(minutes=1)
+    t0 = pd.Timestamp("2021-01-01")
+    coded = pd.DataFrame({"submitted_at": [t0 + 5 * minute, t0, t0 + minute, t0 + minute, t0 + minute,
+                                           t0 + 2 * minute, t0 + 3 * minute]}, index=text.index)
+    got = repeated_submissions(text, cb, coded).fillna(0).to_dict()      # 0: no earlier submission
+    assert got == {2: 4,        # mobile 138-0000 = 1380000, and row 4 was submitted first
+                   3: 0,        # idn 555 is not mobile 555
+                   4: 0, 5: 0,
+                   6: 5,        # no identity: the same (blank) answers as row 5, same time, later raw row
+                   7: 0,
+                   8: 7}        # idn 9x = 9X
