@@ -373,10 +373,21 @@ def validate(export: Export, codebook: Codebook, *, salt: bytes, out_of_range: s
     return Validated(coded=coded, recoded=recoded, n_rows=len(export.frame))
 
 
+def per_value(s: pd.Series, f) -> pd.Series:
+    """f of every cell, computed once per distinct value (answers repeat: a few labels, many rows)."""
+    import numpy as np
+
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    values = np.empty(len(uniques) + 1, dtype=object)
+    values[:-1] = [f(u) for u in uniques]
+    values[-1] = f(None)                       # blank cells (code -1)
+    return pd.Series(values[codes], index=s.index, dtype=object)
+
+
 def _item_codes(s: pd.Series, scale) -> tuple[pd.Series, pd.Series]:
     """(codes, stray mask) of an item column of normalized text; never raises."""
     labels = {key(k): v for k, v in scale.labels.items()}
-    codes = s.map(lambda v: labels.get(key(v)) if isinstance(v, str) else None).astype(float)
+    codes = per_value(s, lambda v: labels.get(key(v)) if isinstance(v, str) else None).astype(float)
     numeric = pd.to_numeric(s.where(codes.isna() & s.notna()), errors="coerce")
     if scale.exported_as == "codes":
         ok = numeric.between(scale.min, scale.max) & (numeric % 1 == 0)
@@ -417,7 +428,7 @@ def code_answers(text: pd.DataFrame, cb: Codebook, salt: bytes) -> pd.DataFrame:
             out[col.code] = codes
         elif col.role in LABEL_ROLES and col.value_labels is not None:
             labels = {key(str(k)): v for k, v in col.value_labels.items()}
-            out[col.code] = s.map(lambda v: labels.get(key(v)) if isinstance(v, str) else None).astype(object)
+            out[col.code] = per_value(s, lambda v, labels=labels: labels.get(key(v)) if isinstance(v, str) else None)
         elif col.role in ("channel", "descriptive") and col.question:
             num = pd.to_numeric(s, errors="coerce")
             out[col.code] = num.where(num.isin([0, 1])).astype("Int8")

@@ -1,0 +1,86 @@
+"""`csi validate` + `csi clean` on a large survey export against pandas merely reading the same file,
+at several sizes, measured in turns in one run (issue 14, part 4).
+
+    python benchmarks/validate_scale.py [--sizes 0.1,0.3,1] [--keep DIR]
+
+The exports are county_x's (data/raw/county_x/export.csv, GB18030, 1-10 scores) rows drawn with
+replacement, each with a new response number and phone number, so that they are distinct
+respondents. Targets: validate + clean <= 3 x pandas reading, peak RSS <= 2 GiB, time linear in rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+SOURCE = ROOT / "data/raw/county_x/export.csv"
+CODEBOOK = ROOT / "data/codebooks/county_survey_2024.yaml"
+READ = "import pandas as pd, sys; pd.read_csv(sys.argv[1], encoding='gb18030', dtype=str)"
+
+
+def run(cmd) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one child process."""
+    t = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t
+    err = p.stderr.read().decode()
+    p.stderr.close()
+    if status:
+        raise SystemExit(f"{cmd[0]} failed:\n{err}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def export(rows: int, path: Path) -> None:
+    base = pd.read_csv(SOURCE, encoding="gb18030", dtype=str, keep_default_na=False)
+    rng = np.random.default_rng(1)
+    out = base.iloc[rng.integers(0, len(base), rows)].reset_index(drop=True)
+    out[base.columns[0]] = [f"QX{i:08d}" for i in range(rows)]                  # response number
+    out[base.columns[-1]] = [f"1{i:010d}" for i in range(rows)]                 # phone number
+    out.to_csv(path, index=False, encoding="gb18030")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="0.1,0.3,1", help="millions of rows")
+    ap.add_argument("--keep", help="folder for the exports (kept between runs)")
+    a = ap.parse_args()
+    folder = Path(a.keep) if a.keep else Path(tempfile.mkdtemp(prefix="csi-valbench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for size in [float(s) for s in a.sizes.split(",")]:
+        n = int(size * 1_000_000)
+        csv = folder / f"export{n}.csv"
+        if not csv.exists():
+            export(n, csv)
+        out = folder / f"out{n}"
+        out.mkdir(exist_ok=True)
+        validate = [str(BIN / "csi"), "validate", str(csv), "--codebook", str(CODEBOOK), "--encoding", "gb18030",
+                    "--salt-file", str(folder / "salt"), "--coded", str(out / "coded.parquet"),
+                    "--recoded", str(out / "recoded.csv"), "--report", str(out / "validation.json")]
+        clean = [str(BIN / "csi"), "clean", str(out / "coded.parquet"), "--codebook", str(CODEBOOK),
+                 "--validation", str(out / "validation.json"), "--data", str(out / "clean.parquet"),
+                 "--exclusions", str(out / "exclusions.csv"), "--flow", str(out / "flow.json")]
+        read_s, _ = run([sys.executable, "-c", READ, str(csv)])
+        v_s, v_rss = run(validate)
+        c_s, c_rss = run(clean)
+        rows.append((n, read_s, v_s, c_s, max(v_rss, c_rss)))
+        print(f"{n:>9,d} rows: pandas read {read_s:6.2f} s, validate {v_s:6.2f} s, clean {c_s:6.2f} s, "
+              f"ratio {(v_s + c_s) / read_s:5.1f}, peak RSS {max(v_rss, c_rss):6.0f} MiB", flush=True)
+    print("\nrows        read s  validate+clean s  ratio  s per 100k rows  peak RSS MiB")
+    for n, r, v, c, m in rows:
+        print(f"{n:>9,d}  {r:7.2f}  {v + c:16.2f}  {(v + c) / r:5.1f}  {(v + c) / n * 1e5:15.2f}  {m:12.0f}")
+
+
+if __name__ == "__main__":
+    main()
