@@ -12,13 +12,14 @@ simulated from config/evaluations_simulation.yaml with the ratings per day scale
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from child import run      # benchmarks/child.py
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -28,19 +29,6 @@ SCAN = """
 import duckdb, sys
 duckdb.sql("SELECT 窗口, date_trunc('month', 评价时间) AS month, count(*) FROM read_parquet('" + sys.argv[1] + "') GROUP BY ALL").fetchall()
 """
-
-
-def run(cmd) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one child process."""
-    t = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t
-    err = p.stderr.read().decode()
-    p.stderr.close()
-    if status:
-        raise SystemExit(f"{cmd[0]} failed:\n{err}")
-    return wall, usage.ru_maxrss / 1024
 
 
 def main() -> None:

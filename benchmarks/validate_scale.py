@@ -11,34 +11,20 @@ respondents. Targets: validate + clean <= 3 x pandas reading, peak RSS <= 2 GiB,
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from child import run      # benchmarks/child.py
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 SOURCE = ROOT / "data/raw/county_x/export.csv"
 CODEBOOK = ROOT / "data/codebooks/county_survey_2024.yaml"
 READ = "import pandas as pd, sys; pd.read_csv(sys.argv[1], encoding='gb18030', dtype=str)"
-
-
-def run(cmd) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one child process."""
-    t = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t
-    err = p.stderr.read().decode()
-    p.stderr.close()
-    if status:
-        raise SystemExit(f"{cmd[0]} failed:\n{err}")
-    return wall, usage.ru_maxrss / 1024
 
 
 def export(rows: int, path: Path) -> None:
