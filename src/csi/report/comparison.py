@@ -47,7 +47,7 @@ def comparison(results, out, cb: Codebook, config: dict, timestamp: int = 0) -> 
     respondents_and_rates(r, names, zh)
     r.heading("invariance")
     invariance_table(r, inv, "区县间测量不变性" if zh else "Measurement invariance across districts",
-                      "tables/invariance_districts.csv", "invariance_districts")
+                     "tables/invariance_districts.csv", "invariance_districts", lambda d: names.get(d, d))
     if (r.results / "tables/latent_means_districts.csv").exists():
         latent_means_table(r, r.read_csv("tables/latent_means_districts.csv"),
                             "区县间潜变量均值差异" if zh else "Latent mean differences between districts",

@@ -290,11 +290,13 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
     if inv is not None or comparison:
         r.heading("invariance", 2)
     if inv is not None:
+        type_labels = {v: k_ for k_, v in cb.role("respondent_type")[0].value_labels.items()} \
+            if cb.role("respondent_type") else {}
         invariance_table(r, inv, "按受访者类型的测量不变性" if zh else "Measurement invariance by respondent type",
-                          "model/invariance_respondent_type/invariance.csv", "invariance_type")
+                         "model/invariance_respondent_type/invariance.csv", "invariance_type",
+                         (lambda g: type_labels.get(g, g)) if zh else readable)
         means_path = r.results / "model/invariance_respondent_type/latent_means.csv"
         if means_path.exists():
-            type_labels = {v: k_ for k_, v in cb.role("respondent_type")[0].value_labels.items()}
             latent_means_table(r, pd.read_csv(means_path),
                                 "受访者类型间的潜变量均值差异" if zh else "Latent mean differences between respondent types",
                                 "model/invariance_respondent_type/latent_means.csv", "latent_means_type",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from .. import compare
@@ -13,7 +15,8 @@ STEPS_ZH_INVARIANCE = {"configural": "形态等值", "thresholds": "阈值等值
                        "partial metric": "部分度量等值", "partial scalar": "部分标量等值"}
 
 
-def invariance_table(r: Report, inv: pd.DataFrame, caption: str, source: str, name: str) -> None:
+def invariance_table(r: Report, inv: pd.DataFrame, caption: str, source: str, name: str,
+                     group_name=lambda g: g) -> None:
     """The invariance steps; with a robust estimator the scaled χ², robust CFI/RMSEA and their
     deltas (Satorra-Bentler 2001 scaled difference test), and the constraints a partial step freed."""
     zh = r.lang == "zh"
@@ -40,6 +43,8 @@ def invariance_table(r: Report, inv: pd.DataFrame, caption: str, source: str, na
                  "intercepts are constrained equal; χ², CFI and RMSEA are the scaled-shifted versions; p(Δχ²) "
                  "from the Satorra (2000) difference test.")
         found = merges(inv["note"].iloc[0]) if "note" in inv else []
+        found = [(i, v, t_, ("、" if zh else ", ").join(group_name(x) for x in re.findall(r"'([^']*)'", g)) or g)
+                 for i, v, t_, g in found]      # the groups as the report names them, not their codes
         if found:
             if zh:
                 note += " 为使阈值可比而合并的类别：" + "；".join(
