@@ -237,3 +237,20 @@ def test_apa_leading_zeros():
 
     assert apa(0.5741) == ".574" and apa(-0.0021) == "−.002" and apa("0.574") == ".574"
     assert apa(1.0) == "1.000" and apa("< .001") == "< .001" and apa(0.0) == ".000"
+
+
+def test_ipma_map_shows_every_driver_even_a_negative_importance_without_cis():
+    """Another survey can have a driver with a negative total effect and no bootstrap: every point
+    stays inside the axes."""
+    import numpy as np
+
+    from csi import plots
+
+    t = pd.DataFrame({"priority": [1, 2, 3], "driver": ["A", "B", "C"], "importance": [0.5, 0.2, -0.1],
+                      "performance": [70.0, 85.0, 60.0], "potential": [15.0, 3.0, -4.0]})
+    for c in ("importance_ci_lower", "importance_ci_upper", "performance_ci_lower", "performance_ci_upper"):
+        t[c] = np.nan
+    ax = plots.ipma(t, {}, "map").axes[0]
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    assert (x0 < t["importance"]).all() and (t["importance"] < x1).all()
+    assert (y0 < t["performance"]).all() and (t["performance"] < y1).all()

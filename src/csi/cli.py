@@ -255,6 +255,15 @@ def _groups(a) -> None:
         print(f"{a.group} = {r.group} (n = {r.n}): {what}{': ' + r.reason if r.reason else ''}", file=sys.stderr)
 
 
+def _mix_arg(text: str) -> dict:
+    """--mix unit=0.7,individual=0.3 -> {'unit': 0.7, 'individual': 0.3}."""
+    try:
+        return {k.strip(): float(v) for k, v in (x.split("=") for x in text.split(","))}
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: give TYPE=SHARE pairs separated by commas, "
+                                         "e.g. unit=0.7,individual=0.3") from None
+
+
 def _compare(a) -> None:
     import pandas as pd
 
@@ -621,7 +630,7 @@ def parser() -> argparse.ArgumentParser:
                     help="a district and its results folder (repeat; or --districts FILE)")
     c2.add_argument("--title", nargs=2, action="append", metavar=("NAME", "TEXT"))
     c2.add_argument("--criterion", type=float, default=0.9, help="top-box share a district should reach")
-    c2.add_argument("--mix", type=lambda t: {k: float(v) for k, v in (x.split("=") for x in t.split(","))},
+    c2.add_argument("--mix", type=_mix_arg,
                     metavar="TYPE=SHARE,...", help="standard respondent mix for standardized rates, e.g. "
                     "unit=0.7,individual=0.3 (default: the districts' pooled mix)")
     c2.add_argument("--estimator", default="ML", type=str.upper, choices=["ML", "MLR", "MLM", "WLSMV", "AUTO"],

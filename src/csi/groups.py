@@ -36,7 +36,8 @@ def _fit_row(group, n, result=None, reason=""):
     used = int((~np.isnan(ex).any(axis=1)).sum()) if ex is not None and len(ex) else 0
     row.update(estimator=m["estimator"], missing=m.get("missing", ""), converged=bool(m.get("converged", True)),
                admissible=bool(m["admissible"]), chisq=m["chisq" + sc], df=m["df"], cfi=methods.value(m, "cfi"),
-               rmsea=methods.value(m, "rmsea"), srmr=m["srmr"], draws=used, draws_left_out=(len(ex) - used) if ex is not None else 0,
+               rmsea=methods.value(m, "rmsea"), srmr=m["srmr"], draws=used,
+               draws_left_out=(len(ex) - used) if ex is not None else 0,
                reason="; ".join(m.get("diagnosis", [])) if not m["admissible"] else "")
     return row
 

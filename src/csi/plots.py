@@ -152,18 +152,21 @@ def ipma(ipma_table: pd.DataFrame, labels: dict[str, str], title: str = "", targ
         ax.errorbar(t["importance"], t["performance"], xerr=xerr, yerr=yerr, fmt="none",
                     ecolor="#999999", elinewidth=0.8, capsize=2)
     ax.scatter(t["importance"], t["performance"], s=40, color="#1b6ca8", zorder=3)
-    x_hi = float(np.nanmax(t[["importance", "importance_ci_upper"]].to_numpy())) * 1.15
-    x_lo = max(float(np.nanmin(t[["importance", "importance_ci_lower"]].to_numpy())) * 0.85, 1e-3)
+    x = t[["importance", "importance_ci_lower", "importance_ci_upper"]].to_numpy(float)
+    lo, hi = float(np.nanmin(x)), float(np.nanmax(x))
+    span = (hi - lo) or abs(hi) or 1.0
+    x_lo, x_hi = lo - 0.1 * span, hi + 0.15 * span       # a negative importance stays in view
     y = t[["performance", "performance_ci_lower", "performance_ci_upper"]].to_numpy()
     y_lo, y_hi = float(np.nanmin(y)), float(np.nanmax(y))
     pad = max(1.0, 0.1 * (y_hi - y_lo))
     y_top = min(100.0, y_hi + pad)
-    xs = np.linspace(x_lo, x_hi, 200)
+    xs = np.linspace(max(x_lo, 1e-3 * span), x_hi, 200)  # the curves live where importance > 0
     for r in t.itertuples():
         gain = r.importance * (100 - r.performance)      # uncapped: the curve through the driver
         if np.isfinite(gain) and gain > 0:
             ax.plot(xs, 100 - gain / xs, color="#bbbbbb", linestyle="--", linewidth=0.8, zorder=1)
-        ax.annotate(f"{r.priority}. {labels.get(r.driver, r.driver)} (+{r.potential:.1f})", (r.importance, r.performance),
+        gain_text = f"{r.potential:+.1f}".replace("-", "−")
+        ax.annotate(f"{r.priority}. {labels.get(r.driver, r.driver)} ({gain_text})", (r.importance, r.performance),
                     textcoords="offset points", xytext=(6, 4), fontsize=8)
     ax.set_xlim(x_lo, x_hi)
     ax.set_ylim(y_lo - pad, y_top)

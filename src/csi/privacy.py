@@ -56,8 +56,7 @@ def _normalize(v) -> str | None:
     return v or None
 
 
-def repeated_submissions(text: pd.DataFrame, cb: Codebook, coded: pd.DataFrame,
-                         salt: bytes | None = None) -> pd.Series:
+def repeated_submissions(text: pd.DataFrame, cb: Codebook, coded: pd.DataFrame) -> pd.Series:
     """For each row, the raw row of the same person's earliest submission (NA if none earlier).
 
     Same person = same value in any identity column (e.g. mobile or ID number, normalized; `text`
@@ -65,7 +64,7 @@ def repeated_submissions(text: pd.DataFrame, cb: Codebook, coded: pd.DataFrame,
     Rows with no identity data are matched on identical answers in every non-paradata column (blank
     equals blank). Order is by submission time, then raw row: each row points at the earliest row
     that shared any of its keys before it. Vectorized (a million rows in seconds); the values are
-    compared in memory only, never written (`salt` is not needed and kept for the callers).
+    compared in memory only, never written.
     """
     import numpy as np
 

@@ -13,7 +13,7 @@ Values platforms write differently are read: durations as seconds, "5分30秒", 
 day numbers (44501.375), yyyymmdd, Unix seconds, or "2024年5月6日 10:11".
 
 Personal data is dropped here, before anything reaches results/: identity columns only serve to
-find repeated submissions, via a salted hash.
+find repeated submissions, compared in memory and never written.
 """
 
 from __future__ import annotations
@@ -442,6 +442,6 @@ def code_answers(text: pd.DataFrame, cb: Codebook, salt: bytes) -> pd.DataFrame:
     out.insert(0, "raw_row", out.index.astype("int64"))
     if "respondent" not in out:  # no id column in the export: pseudonymize the row number
         out.insert(1, "respondent", [privacy.pseudonym(f"row{r}", salt) for r in out.index])
-    out["same_person_as"] = privacy.repeated_submissions(text, cb, out, salt)
+    out["same_person_as"] = privacy.repeated_submissions(text, cb, out)
     return out.reset_index(drop=True)
 

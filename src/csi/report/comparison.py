@@ -9,7 +9,7 @@ import pandas as pd
 
 from .. import compare
 from ..codebook import Codebook
-from .document import Report, esc, is_simulated, readable
+from .document import Report, esc, is_simulated
 from .tables import comparability_zh, invariance_table, latent_means_table, league_table, renamed
 
 
@@ -149,9 +149,6 @@ def respondents_and_rates(r: Report, names: dict, zh: bool) -> None:
     mix, std = pd.read_csv(mix_file), pd.read_csv(std_file)
     if mix.empty:
         return
-    kind = r.cb.role("respondent_type")
-    zh_names = {v: k for k, v in kind[0].value_labels.items()} if kind else {}
-    gname = (lambda g: zh_names.get(g, g)) if zh else readable
     r.heading("sample")
     groups = list(dict.fromkeys(mix["group"]))
     t = mix.pivot_table(index="district", columns="group", values="share", sort=False).reindex(columns=groups)
@@ -159,9 +156,9 @@ def respondents_and_rates(r: Report, names: dict, zh: bool) -> None:
     out = pd.DataFrame({"district": [names.get(d, d) for d in t.index], "n": n.reindex(t.index).to_numpy()})
     for g in groups:
         out[f"mix_{g}"] = [f"{100 * v:.1f}" for v in t[g]]
-        r.columns[f"mix_{g}"] = (f"{gname(g)}, %", f"{gname(g)}，%")
+        r.columns[f"mix_{g}"] = (f"{r.type_name(g)}, %", f"{r.type_name(g)}，%")
     standard = mix.drop_duplicates("group").set_index("group")["standard_share"]
-    std_text = ("、" if zh else ", ").join(f"{gname(g)} {100 * standard[g]:.1f}%" for g in groups)
+    std_text = ("、" if zh else ", ").join(f"{r.type_name(g)} {100 * standard[g]:.1f}%" for g in groups)
     r.table(out, "各区县受访者人数与构成" if zh else "Respondents and their mix by district", "tables/mix.csv", "mix",
             f"标准化所用的标准构成：{std_text}。" if zh else f"Standard mix used for the standardized rates: {std_text}.",
             ["district", "n", *[f"mix_{g}" for g in groups]])

@@ -139,14 +139,9 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
                       "all": [pct_ci(*v) for v in top[["rate", "ci_lower", "ci_upper"]].itertuples(index=False)]})
     t = r.suppress(t, "n", ["all"])
     cols = ["item", "n", "all"]
-    type_col = (cb.role("respondent_type") or [None])[0]
     names = {}
     for g in levels:
-        name = g
-        if type_col is not None:
-            zh_name = {v: k_ for k_, v in type_col.value_labels.items()}.get(g, g)
-            name = zh_name if zh else readable(g)
-        names[g] = name
+        names[g] = name = r.type_name(g)
         t[f"n_{g}"] = top[f"n_{g}"]
         t[g] = [pct_ci(*v) for v in top[[f"rate_{g}", f"ci_lower_{g}", f"ci_upper_{g}"]].itertuples(index=False)]
         t = r.suppress(t, f"n_{g}", [g])
@@ -162,7 +157,7 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
         gaps(r, top, levels, names, zh)
     r.figure("figures/top_box_by_type.png", f"{r.t('rates' if levels else 'rates_all')} (Wilson 95% CI).",
              "top")
-    multiple_choice(r, cb, levels, names, zh)
+    multiple_choice(r, cb, levels, zh)
     calibration(r, zh)
 
     r.heading("reliability", 2)
@@ -284,23 +279,20 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
                                "100; lowest indicators: the driver's two indicators with the lowest index.")
                 + cap_note, [c for c in ("rank", "driver", "importance", "performance", "potential", "certainty",
                                          "lowest") if c in t])
-        priorities_by_type(r, cb, inv, zh)
+        priorities_by_type(r, inv, zh)
 
     comparison = config.get("comparison")
     if inv is not None or comparison:
         r.heading("invariance", 2)
     if inv is not None:
-        type_labels = {v: k_ for k_, v in cb.role("respondent_type")[0].value_labels.items()} \
-            if cb.role("respondent_type") else {}
         invariance_table(r, inv, "按受访者类型的测量不变性" if zh else "Measurement invariance by respondent type",
-                         "model/invariance_respondent_type/invariance.csv", "invariance_type",
-                         (lambda g: type_labels.get(g, g)) if zh else readable)
+                         "model/invariance_respondent_type/invariance.csv", "invariance_type", r.type_name)
         means_path = r.results / "model/invariance_respondent_type/latent_means.csv"
         if means_path.exists():
             latent_means_table(r, pd.read_csv(means_path),
                                 "受访者类型间的潜变量均值差异" if zh else "Latent mean differences between respondent types",
                                 "model/invariance_respondent_type/latent_means.csv", "latent_means_type",
-                                (lambda g: type_labels.get(g, g)) if zh else readable)
+                                r.type_name)
     if comparison:
         comp = Path(comparison)
         league = renamed(pd.read_csv(comp / "tables/league.csv"), config.get("names"))

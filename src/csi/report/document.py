@@ -107,7 +107,7 @@ TEXT = {
 
 # Column headings of the published tables: column -> (en, zh).
 COLUMNS = {
-    "step": ("Step", "步骤"), "excluded": ("Excluded", "剔除"), "remaining": ("Remaining", "剩余"),
+    "step": ("Step", "步骤"), "option": ("Option", "选项"), "excluded": ("Excluded", "剔除"), "remaining": ("Remaining", "剩余"),
     "variable": ("Variable", "变量"), "category": ("Category", "类别"), "n": ("n", "n"),
     "share": ("%", "%"), "item": ("Indicator", "指标"), "all": ("All, % [95% CI]", "全部，% [95% CI]"),
     "p": ("p", "p"), "p_holm": ("p (Holm)", "p（Holm 校正）"), "construct": ("Construct", "潜变量"), "items": ("Items", "题项数"),
@@ -263,6 +263,14 @@ class Report:
     def col(self, key: str) -> str:
         en, zh = self.columns[key]
         return zh if self.lang == "zh" else en
+
+    def type_name(self, code) -> str:
+        """A respondent type as the report names it: the codebook's answer text in Chinese reports,
+        the code made readable ('unit' -> 'Unit') in English ones."""
+        col = (self.cb.role("respondent_type") or [None])[0] if self.cb is not None else None
+        if self.lang == "zh" and col is not None and col.value_labels:
+            return {v: k for k, v in col.value_labels.items()}.get(code, code)
+        return readable(code)
 
     def label(self, code: str) -> str:
         try:

@@ -60,7 +60,7 @@ def gaps(r: Report, top: pd.DataFrame, levels: list, names: dict, zh: bool) -> N
             "tables/top_box.csv", "gaps", note, ["item", "gap", "p_holm"])
 
 
-def multiple_choice(r: Report, cb: Codebook, levels: list, names: dict, zh: bool) -> None:
+def multiple_choice(r: Report, cb: Codebook, levels: list, zh: bool) -> None:
     """The codebook's multiple-choice questions (channels used, what to improve...): the share of
     respondents choosing each option, overall and per respondent type (tables/options.csv)."""
     path = r.results / "tables/options.csv"
@@ -82,7 +82,8 @@ def multiple_choice(r: Report, cb: Codebook, levels: list, names: dict, zh: bool
             t[g] = [pct_ci(*v) for v in t0[[f"rate_{g}", f"ci_lower_{g}", f"ci_upper_{g}"]].itertuples(index=False)]
             t = r.suppress(t, f"n_{g}", [g])
             cols += [f"n_{g}", g]
-        r.columns["option"] = ("Option", "选项")
+        used = [g for g in levels if f"n_{g}" in t]
+        t = r.complement(t, [[(i, f"n_{g}", [g]) for g in used] for i in t.index])   # as the rates table
         t = t[cols]
         r.table(t, label, "tables/options.csv", f"options_{q}",
                 ("选择各选项的受访者比例（可多选，合计可超过 100%），Wilson 95% 置信区间。" if zh else
@@ -177,16 +178,14 @@ def sensitivity(r: Report, fit: dict, zh: bool) -> None:
             ["path", "beta_main", "beta_alt", "beta_diff"])
 
 
-def priorities_by_type(r: Report, cb: Codebook, inv: pd.DataFrame | None, zh: bool) -> None:
+def priorities_by_type(r: Report, inv: pd.DataFrame | None, zh: bool) -> None:
     """The CSI model refitted within each respondent type (groups.py): each type's priorities."""
     folder = r.results / "model/by_respondent_type"
     if not (folder / "fit_by_group.csv").exists():
         return
     fits = pd.read_csv(folder / "fit_by_group.csv", keep_default_na=False, na_values=[""])
     ipma = pd.read_csv(folder / "ipma_by_group.csv")
-    kind = cb.role("respondent_type")
-    names = {v: k for k, v in kind[0].value_labels.items()} if (zh and kind) else {}
-    name = (lambda g: names.get(g, g)) if zh else readable
+    name = r.type_name
     lang = "zh" if zh else "en"
     rows, said = [], []
     for f in fits.itertuples():
@@ -195,8 +194,7 @@ def priorities_by_type(r: Report, cb: Codebook, inv: pd.DataFrame | None, zh: bo
         if not f.admissible or g.empty:
             why = f.reason if isinstance(f.reason, str) and f.reason else (
                 "未收敛" if zh else "the refit did not converge")
-            said.append(f"{who}：{'未能单独估计' if zh else 'no priorities'}（{why}）" if zh else
-                        f"{who}: no priorities ({why})")
+            said.append(f"{who}：未能单独估计（{why}）" if zh else f"{who}: no priorities ({why})")
             continue
         for p in g.itertuples():
             rows.append({"type": who, "rank": int(p.priority), "driver": r.label(p.driver),

@@ -124,7 +124,7 @@ def section(r, config: dict, admissible: bool, idx: pd.DataFrame, ipma: pd.DataF
     if gap is not None:
         levels = [c[len("rate_"):] for c in top.columns if c.startswith("rate_")]
         a, b = levels[0], levels[1]
-        name = _type_names(r, levels)
+        name = {g: r.type_name(g) for g in levels}
         # diff is a − b: as the lower group's shortfall, with its CI turned the same way
         sign = 1 if gap["diff"] > 0 else -1
         higher, lower = (a, b) if sign > 0 else (b, a)
@@ -208,7 +208,7 @@ def _first_by_type(r) -> list[tuple]:
     t = t[t["priority"] == 1]
     if len(t) < 2:
         return []
-    name = _type_names(r, [str(g) for g in t["group"]])
+    name = {str(g): r.type_name(str(g)) for g in t["group"]}
     return [(name[str(row["group"])], row["driver"], row["potential"], index.priority_phrase(row, r.lang))
             for _, row in t.iterrows()]
 
@@ -228,13 +228,3 @@ def _largest_gap(top: pd.DataFrame, drivers: list[str]):
     if t.empty:
         return None
     return t.loc[t["diff"].abs().idxmax()]
-
-
-def _type_names(r, levels: list[str]) -> dict:
-    from .document import readable
-
-    col = (r.cb.role("respondent_type") or [None])[0]
-    if r.lang == "zh" and col is not None:
-        labels = {v: k for k, v in col.value_labels.items()}
-        return {g: labels.get(g, g) for g in levels}
-    return {g: readable(g) for g in levels}

@@ -181,7 +181,11 @@ def _at_bound(R, names, codes, values):
     """Raise the error of a correlation at lavaan's bound (+-0.999), which leaves its weight
     undefined: name the pairs and the rare answers that cause it."""
     i, j = np.nonzero(np.triu(np.abs(R) >= 0.999, 1))
-    pairs = [f"{names[a]} and {names[b]} ({R[a, b]:+.3f})" for a, b in zip(i, j)] or ["(a pair of items)"]
+    if not len(i):
+        raise CSIError("the weights of the polychoric correlations are undefined (an empty two-way table)",
+                       hint="answers given by very few respondents leave empty cells in the items' cross-tables: "
+                            "pool rare answers in the codebook, analyse a larger group, or use --estimator MLR.")
+    pairs = [f"{names[a]} and {names[b]} ({R[a, b]:+.3f})" for a, b in zip(i, j)]
 
     def rare(k):
         counts = np.bincount(codes[k][codes[k] >= 0], minlength=len(values[k]))
