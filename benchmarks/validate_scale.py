@@ -3,9 +3,11 @@ at several sizes, measured in turns in one run (issue 14, part 4).
 
     python benchmarks/validate_scale.py [--sizes 0.1,0.3,1] [--keep DIR]
 
-The exports are county_x's (data/raw/county_x/export.csv, GB18030, 1-10 scores) rows drawn with
-replacement, each with a new response number and phone number, so that they are distinct
-respondents. Targets: validate + clean <= 3 x pandas reading, peak RSS <= 2 GiB, time linear in rows.
+The exports are the default study's (data/raw/chengdu_a/export.xlsx: 47 columns, answers as Chinese
+labels, personal data) as a UTF-8 CSV, rows drawn with replacement, each with its own serial,
+mobile and ID number so that they are distinct respondents (a few keep a repeated mobile number:
+the duplicates step has work to do). Targets: validate + clean <= 3 x pandas reading, peak RSS
+<= 2 GiB, time linear in rows.
 """
 
 from __future__ import annotations
@@ -16,24 +18,32 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from child import run      # benchmarks/child.py
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-SOURCE = ROOT / "data/raw/county_x/export.csv"
-CODEBOOK = ROOT / "data/codebooks/county_survey_2024.yaml"
-READ = "import pandas as pd, sys; pd.read_csv(sys.argv[1], encoding='gb18030', dtype=str)"
+SOURCE = ROOT / "data/raw/chengdu_a/export.xlsx"
+CODEBOOK = ROOT / "data/codebooks/ssa_service_2021.yaml"
+READ = "import pandas as pd, sys; pd.read_csv(sys.argv[1], dtype=str)"
 
 
 def export(rows: int, path: Path) -> None:
-    base = pd.read_csv(SOURCE, encoding="gb18030", dtype=str, keep_default_na=False)
+    sys.path.insert(0, str(ROOT / "src"))
+    from csi import codebook, exports
+
+    cb = codebook.load(CODEBOOK)
+    base = exports.read(SOURCE).frame.reset_index(drop=True)
     rng = np.random.default_rng(1)
     out = base.iloc[rng.integers(0, len(base), rows)].reset_index(drop=True)
-    out[base.columns[0]] = [f"QX{i:08d}" for i in range(rows)]                  # response number
-    out[base.columns[-1]] = [f"1{i:010d}" for i in range(rows)]                 # phone number
-    out.to_csv(path, index=False, encoding="gb18030")
+    by_code = {c.code: c.header for c in cb.columns}
+    out[by_code["serial"]] = np.arange(1, rows + 1).astype(str)
+    mobile = 13_000_000_000 + np.arange(rows)
+    repeat = rng.random(rows) < 0.002                     # the same person submitting again
+    mobile[repeat] = mobile[np.maximum(np.flatnonzero(repeat) - 7, 0)]
+    out[by_code["mobile"]] = mobile.astype(str)
+    out[by_code["id_number"]] = [f"5101051980{i:08d}" for i in range(rows)]
+    out.to_csv(path, index=False, encoding="utf-8")
 
 
 def main() -> None:
@@ -51,7 +61,7 @@ def main() -> None:
             export(n, csv)
         out = folder / f"out{n}"
         out.mkdir(exist_ok=True)
-        validate = [str(BIN / "csi"), "validate", str(csv), "--codebook", str(CODEBOOK), "--encoding", "gb18030",
+        validate = [str(BIN / "csi"), "validate", str(csv), "--codebook", str(CODEBOOK),
                     "--salt-file", str(folder / "salt"), "--coded", str(out / "coded.parquet"),
                     "--recoded", str(out / "recoded.csv"), "--report", str(out / "validation.json")]
         clean = [str(BIN / "csi"), "clean", str(out / "coded.parquet"), "--codebook", str(CODEBOOK),

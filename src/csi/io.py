@@ -8,8 +8,10 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:     # pandas is not imported by commands that only move files (strip-notebook)
+    import pandas as pd
 
 
 def _umask() -> int:
