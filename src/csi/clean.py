@@ -29,11 +29,18 @@ def _duplicate(d: pd.DataFrame, cb: Codebook, cfg: dict):
     return hit, "repeat of raw row " + d["same_person_as"].astype("string")
 
 
+def _details(hit: pd.Series, values: pd.Series, fmt) -> pd.Series:
+    """fmt(value) for the rows hit, "" for the others (formatted only where needed)."""
+    out = pd.Series("", index=hit.index, dtype=object)
+    out[hit] = values[hit].map(fmt)
+    return out
+
+
 def _speeder(d, cb, cfg):
     limit = cfg["min_duration_seconds"]
-    hit = d["duration_s"] < limit if "duration_s" in d else pd.Series(False, index=d.index)
-    return hit.fillna(False), d.get("duration_s", pd.Series(np.nan, index=d.index)).map(
-        lambda v: f"answered in {v:g} s (< {limit} s)")
+    hit = (d["duration_s"] < limit).fillna(False) if "duration_s" in d else pd.Series(False, index=d.index)
+    return hit, _details(hit, d.get("duration_s", pd.Series(np.nan, index=d.index)),
+                         lambda v: f"answered in {v:g} s (< {limit} s)")
 
 
 def raw_positions(d: pd.DataFrame, cb: Codebook, codes: list[str]) -> pd.DataFrame:
@@ -57,7 +64,7 @@ def _straight_liner(d, cb, cfg):
             continue
         pos = raw_positions(d, cb, codes)
         answered = pos.notna().sum(axis=1)
-        same = pos.nunique(axis=1, dropna=True) == 1
+        same = pos.min(axis=1) == pos.max(axis=1)      # one distinct answer (NaN == NaN is False)
         flag = same & (answered >= rule["min_items"])
         if rule["require_reversed"]:
             flag &= pos[reversed_].notna().any(axis=1)
@@ -78,7 +85,8 @@ def _attention(d, cb, cfg):
 def _item_missing(d, cb, cfg):
     limit = cfg["max_item_missing"]
     share = d[cb.item_codes].isna().mean(axis=1)
-    return share > limit, share.map(lambda v: f"{v:.0%} of items unanswered (> {limit:.0%})")
+    hit = share > limit
+    return hit, _details(hit, share, lambda v: f"{v:.0%} of items unanswered (> {limit:.0%})")
 
 
 RULES = {"duplicate": _duplicate, "speeder": _speeder, "straight_liner": _straight_liner,

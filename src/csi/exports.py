@@ -25,6 +25,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .errors import CSIError
@@ -36,6 +37,9 @@ SUMMARY_WORDS = {"合计", "总计", "小计", "汇总", "统计", "平均", "�
                  "total", "totals", "sum", "subtotal", "average", "mean", "count", "summary"}
 EXCEL_ERRORS = ("#N/A", "#VALUE!", "#DIV/0!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!",
                 "#CALC!", "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!")
+FAST_BYTES = 1 << 20   # CSV files from this size are parsed by pyarrow when they look regular
+# A cell that starts or ends with what Python's str.strip() removes (or is empty), in RE2 syntax
+_EDGE_SPACE = r"^[\t\n\x0b\f\r\x1c-\x1f\x85\p{Z}]|[\t\n\x0b\f\r\x1c-\x1f\x85\p{Z}]$"
 JOIN = "："   # two header rows become "<upper>：<lower>" (as multi-select columns are named)
 
 
@@ -116,6 +120,8 @@ def text_of(v) -> str | None:
 
 def normalize(text: str) -> str:
     """Text compared with the codebook: NFKC (full-width ５ and （ become 5 and (), spaces collapsed."""
+    if text.isascii() and text.isprintable() and "  " not in text and text.strip() == text:
+        return text                # already so (NFKC leaves printable ASCII as it is)
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip()
 
 
@@ -138,82 +144,92 @@ def read(path, options: Options | None = None) -> Export:
     info: dict = {"format": suffix[1:]}
     merged: list = []
     if suffix == ".csv":
-        rows, lines, info = _read_csv(path, options, info)
+        (cells, per_row), info = _read_csv(path, options, info)
     elif suffix == ".xlsx":
         rows, merged, info = _read_xlsx(path, options, info)
-        lines = None
+        cells, per_row = _cells(rows), None
     else:
         rows, info = _read_sav(path, info)
-        lines = None
-    return _table(path, options, rows, merged, lines, info)
+        cells, per_row = _cells(rows), None
+    return _table(path, options, cells, merged, info, per_row)
 
 
 # --- the table: header, blank rows and columns, footer ------------------------------------------
 
-def _table(path: Path, options: Options, rows: list[list], merged: list, lines, info: dict) -> Export:
+def _cells(rows: list[list]) -> pd.DataFrame:
+    """Rows of cells (ragged lists of str or None) as one frame: position i is spreadsheet row i + 1."""
     width = max((len(r) for r in rows), default=0)
-    rows = [r + [None] * (width - len(r)) for r in rows]
-    nonblank = [i for i, r in enumerate(rows) if any(v is not None for v in r)]
-    if not nonblank:
+    return pd.DataFrame([r + [None] * (width - len(r)) for r in rows], columns=range(width), dtype=object)
+
+
+def _table(path: Path, options: Options, cells: pd.DataFrame, merged: list, info: dict,
+           per_row: np.ndarray | None = None) -> Export:
+    """The responses under the header: `cells` holds every row of the sheet or file (str or None,
+    position i = spreadsheet row i + 1), whatever the format; per_row: its filled cells per row."""
+    if per_row is None:
+        per_row = cells.notna().sum(axis=1).to_numpy()
+    if not per_row.any():
         raise CSIError("the file holds no data (only blank cells)", file=path,
                        hint="export the survey again; the download may have failed.")
     hrows = options.header_rows
-    if hrows[-1] > len(rows):
-        raise CSIError(f"`header_row: {options.header_row}` is below the last row ({len(rows)})", file=path,
+    if hrows[-1] > len(cells):
+        raise CSIError(f"`header_row: {options.header_row}` is below the last row ({len(cells)})", file=path,
                        hint="set `header_row:` to the row that holds the question texts.")
-    header = _header(rows, hrows, merged)
-    _check_header_shape(path, options, rows, header, nonblank, merged)
+
+    def row(i: int) -> list:
+        return cells.iloc[i].tolist() if i < len(cells) else []
+
+    header = _header(row, hrows, merged)
+    _check_header_shape(path, options, row, header, per_row, merged)
     first = hrows[-1]              # data start below the header row(s): 0-based index = row number
-    body = {i + 1: r for i, r in enumerate(rows) if i >= first}
-    blank = [n for n, r in body.items() if all(v is None for v in r)]
-    for n in blank:
-        del body[n]
-    above = {n: next(v for v in rows[n - 1] if v is not None) for n in range(1, hrows[0])
-             if any(v is not None for v in rows[n - 1])}
+    body_pos = np.arange(first, len(cells))
+    blank = [int(i) + 1 for i in body_pos[per_row[first:] == 0]]
+    body_pos = body_pos[per_row[first:] > 0]
+    above = {n: next(v for v in row(n - 1) if v is not None) for n in range(1, hrows[0]) if per_row[n - 1]}
     # columns without a header: skipped when they hold nothing, refused when they hold answers
     empty_cols, nameless = [], []
     for j, h in enumerate(header):
         if h is None:
-            filled = [n for n, r in body.items() if r[j] is not None]
-            (nameless if filled else empty_cols).append((j, filled))
+            filled_rows = [int(i) + 1 for i in body_pos[cells[j].notna().to_numpy()[body_pos]]]
+            (nameless if filled_rows else empty_cols).append((j, filled_rows))
     if nameless:
-        j, filled = nameless[0]
+        j, filled_rows = nameless[0]
         raise CSIError(
-            f"column {excel_letter(j)} holds answers (in {len(filled)} row(s), e.g. row {filled[0]}) but its header "
-            f"cell in row {hrows[-1]} is empty", file=path, column=excel_letter(j), row=hrows[-1],
+            f"column {excel_letter(j)} holds answers (in {len(filled_rows)} row(s), e.g. row {filled_rows[0]}) but "
+            f"its header cell in row {hrows[-1]} is empty", file=path, column=excel_letter(j), row=hrows[-1],
             problems=[f"column {excel_letter(j)}: no header, {len(f)} filled row(s)" for j, f in nameless],
             hint="every answer column needs its question text in the header row: export the survey again with "
                  "question texts, or type the missing header in a copy of the export and point `raw:` at it.")
     keep = [j for j, h in enumerate(header) if h is not None]
     header = [header[j] for j in keep]
     _check_duplicates(path, header, keep)
-    if not body:
+    if not len(body_pos):
         raise CSIError("the file has a header but no responses", file=path,
                        hint="export the survey again with its responses.")
-    numbers = list(body)
     footer = {}
     if options.footer_rows:
-        if options.footer_rows >= len(numbers):
+        if options.footer_rows >= len(body_pos):
             raise CSIError(f"`footer_rows: {options.footer_rows}` would leave no responses", file=path,
                            hint="set `footer_rows:` to the number of totals or note rows at the end.")
-        for n in numbers[-options.footer_rows:]:
-            footer[n] = next(v for v in body.pop(n) if v is not None)
-        numbers = numbers[:-options.footer_rows]
+        for i in body_pos[-options.footer_rows:]:
+            footer[int(i) + 1] = next(v for v in row(i) if v is not None)
+        body_pos = body_pos[:-options.footer_rows]
     else:
-        _check_footer(path, body, numbers, header, keep)
-    frame = pd.DataFrame([[body[n][j] for j in keep] for n in numbers], columns=header, dtype=object)
-    frame.index = pd.Index(numbers, name="raw_row", dtype="int64")
-    info.update(header_row=list(hrows), rows=len(numbers), columns=len(header),
+        _check_footer(path, {int(i) + 1: row(i) for i in body_pos[-3:]}, [int(i) + 1 for i in body_pos[-3:]])
+    frame = cells.iloc[body_pos, keep]
+    frame.columns = header
+    frame.index = pd.Index(body_pos + 1, name="raw_row", dtype="int64")
+    info.update(header_row=list(hrows), rows=len(frame), columns=len(header),
                 blank_rows=blank, rows_above_header={str(k): v for k, v in above.items()},
                 footer_rows={str(k): v for k, v in footer.items()},
                 empty_columns=[excel_letter(j) for j, _ in empty_cols])
     return Export(path, options, frame, info, {header[k]: excel_letter(j) for k, j in enumerate(keep)})
 
 
-def _header(rows, hrows, merged) -> list[str | None]:
+def _header(row, hrows, merged) -> list[str | None]:
     if len(hrows) == 1:
-        return list(rows[hrows[0] - 1])
-    top, bottom = list(rows[hrows[0] - 1]), list(rows[hrows[1] - 1])
+        return row(hrows[0] - 1)
+    top, bottom = row(hrows[0] - 1), row(hrows[1] - 1)
     if merged:   # xlsx: a merged title spans exactly its columns
         for (r0, c0), (r1, c1) in merged:
             if r0 == hrows[0] - 1 and c1 > c0:
@@ -230,14 +246,15 @@ def _header(rows, hrows, merged) -> list[str | None]:
     return out
 
 
-def _check_header_shape(path, options, rows, header, nonblank, merged) -> None:
+def _check_header_shape(path, options, row, header, per_row, merged) -> None:
     """Refuse a header row that is really a title, or one row of a two-row header."""
     hrows = options.header_rows
     h = hrows[-1] - 1
     filled = [v is not None for v in header]
-    below = rows[h + 1] if h + 1 < len(rows) else []
+    below = row(h + 1)
     if len(hrows) == 1 and sum(filled) <= 2 and len(header) > 3:
-        nxt = next((i for i in nonblank if i > h and sum(v is not None for v in rows[i]) > 3), None)
+        wide = np.flatnonzero(per_row[h + 1:] > 3)
+        nxt = int(wide[0]) + h + 1 if len(wide) else None
         if nxt is not None:
             title = next(v for v in header if v is not None) if any(filled) else ""
             raise CSIError(
@@ -283,7 +300,7 @@ def _check_duplicates(path, header, keep) -> None:
                             "export again with distinct question texts (many platforms number them).")
 
 
-def _check_footer(path, body, numbers, header, keep) -> None:
+def _check_footer(path, body, numbers) -> None:
     """A totals or summary row at the end is not a response: say how to leave it out."""
     hit = None
     for count, n in enumerate(reversed(numbers[-3:]), start=1):
@@ -473,17 +490,25 @@ def _encoding_hint(data: bytes, tried: str) -> str:
 
 def _read_csv(path: Path, options: Options, info: dict):
     data = path.read_bytes()
-    text, enc, note = _decode(path, data, options.encoding)
-    if not text.strip():
-        raise CSIError("the file holds no data (only blank space)", file=path,
-                       hint="export the survey again; the download may have failed.")
-    text = text.lstrip("\ufeff")
-    hint = re.match(r"sep=(.)\r?\n", text)     # Excel's separator line: not a row of the table
-    if hint:
-        text = text[hint.end():]
-        options = Options(options.encoding, options.sheet, options.header_row, options.separator or hint.group(1),
-                          options.footer_rows)
+    text, enc, note, options, extra = _text(path, data, options)
     sep, detected = _separator(path, text, options)
+    info.update(encoding=enc, separator=sep, separator_detected=detected)
+    if enc.replace("-", "").lower() not in ("utf8", "utf8sig") and not data.isascii() and _works(data, "utf-8"):
+        info["also_utf8"] = True     # decodes as UTF-8 too: a wrong `encoding:` gives garbled headers
+    if note:
+        info["note"] = note
+    if len(data) >= FAST_BYTES and extra["boms"] == 0 and not _quote_doubt(text, sep):
+        # large and regular-looking: pyarrow's parser reads the file itself (nothing held twice)
+        try:
+            width = len(next(csv.reader(io.StringIO(text[:1 << 16], newline=""), delimiter=sep)))
+        except (csv.Error, StopIteration):
+            width = 0
+        del text, data
+        fast = _fast_cells(path, enc, int(extra["sep_line"]), sep, width) if width else None
+        if fast is not None:
+            return fast, info
+        data = path.read_bytes()
+        text = _text(path, data, options)[0]
     records, lines = [], []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
     try:
@@ -530,12 +555,97 @@ def _read_csv(path: Path, options: Options, info: dict):
                   "editor), or export again with text fields quoted." if long_ else
                   "the row is incomplete (fields missing, or a line break inside an unquoted answer): export "
                   f"again, or check line {lines[n - 1]} in a text editor."))
-    info.update(encoding=enc, separator=sep, separator_detected=detected)
-    if enc.replace("-", "").lower() not in ("utf8", "utf8sig") and not data.isascii() and _works(data, "utf-8"):
-        info["also_utf8"] = True     # decodes as UTF-8 too: a wrong `encoding:` gives garbled headers
-    if note:
-        info["note"] = note
-    return records, lines, info
+    return (_cells(records), None), info
+
+
+def _text(path: Path, data: bytes, options: Options) -> tuple[str, str, str | None, Options, dict]:
+    """(text, encoding, note, options, what was skipped at the start: byte-order marks beyond the one
+    the encoding consumes, Excel's `sep=` line). That line sets the separator unless the options do."""
+    text, enc, note = _decode(path, data, options.encoding)
+    if not text.strip():
+        raise CSIError("the file holds no data (only blank space)", file=path,
+                       hint="export the survey again; the download may have failed.")
+    n = len(text)
+    text = text.lstrip("\ufeff")
+    extra = {"boms": n - len(text), "sep_line": False}
+    hint = re.match(r"sep=(.)\r?\n", text)     # Excel's separator line: not a row of the table
+    if hint:
+        text = text[hint.end():]
+        extra["sep_line"] = True
+        options = Options(options.encoding, options.sheet, options.header_row, options.separator or hint.group(1),
+                          options.footer_rows)
+    return text, enc, note, options, extra
+
+
+def _quote_doubt(text: str, sep: str) -> bool:
+    """A quote inside or beside a field's text, where the strict reader might refuse the file."""
+    if '"' not in text:
+        return False
+    q = re.escape(sep)
+    return re.search(rf'[^{q}\r\n"]"[^{q}\r\n"]|"[ \t]+[{q}\r\n]|[{q}\r\n][ \t]+"', text) is not None
+
+
+def _fast_cells(path: Path, enc: str, skip_rows: int, sep: str,
+                width: int) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """The cells of a CSV by pyarrow's parser, reading (and if need be decoding) the file itself, or
+    None when the file needs the strict reader: rows of unequal length (a title above the header, a
+    cut-off file) or any other parse error. Gives what that reader gives: stripped text, None for
+    blank, one row per record (a blank line is a blank row); one text object per distinct cell of a
+    column, the table released column by column (a million rows stay within memory). Also returns
+    the number of filled cells per row."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from pyarrow import csv as pacsv
+
+    names = [str(j) for j in range(width)]
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=skip_rows, use_threads=False,
+                                           block_size=1 << 22,
+                                           encoding="utf8" if enc in ("utf-8", "utf-8-sig") else enc),
+            parse_options=pacsv.ParseOptions(delimiter=sep, ignore_empty_lines=False, newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 strings_can_be_null=False, null_values=[],
+                                                 quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError):
+        return None
+    cells = np.empty((table.num_rows, width), dtype=object)
+    per_row = np.zeros(table.num_rows, dtype=np.int64)        # filled cells per row
+    for j in range(width):
+        column = table.column(0).combine_chunks()
+        table = table.remove_column(0)
+        sample = column.slice(0, 1 << 16)
+        if len(sample) and pc.count_distinct(sample).as_py() > len(sample) // 2:
+            # mostly distinct (ids, phone numbers): no dictionary; strip only what may need it
+            values = column.to_numpy(zero_copy_only=False)
+            fix = np.flatnonzero(pc.or_(pc.equal(column, ""), pc.match_substring_regex(column, _EDGE_SPACE))
+                                 .to_numpy(zero_copy_only=False))
+            values[fix] = [v.strip() or None for v in values[fix]]
+            cells[:, j] = values
+            per_row += values != None    # noqa: E711 - elementwise
+        else:
+            enc = column.dictionary_encode()
+            values = np.array([v.strip() or None for v in enc.dictionary.to_pylist()], dtype=object)
+            codes = enc.indices.to_numpy(zero_copy_only=False)
+            cells[:, j] = values[codes]
+            blank = [k for k, v in enumerate(values) if v is None]
+            per_row += ~np.isin(codes, blank) if blank else 1
+        del column, values
+        pa.default_memory_pool().release_unused()     # give the column's memory back as we go
+    return pd.DataFrame(cells, columns=range(width), dtype=object, copy=False), per_row
+
+
+def _head_lines(text: str, k: int) -> list[str]:
+    """The first k lines of text, without splitting all of a large file."""
+    n = 1 << 16
+    while True:
+        lines = text[:n].splitlines()
+        if n >= len(text):
+            return lines[:k]
+        if len(lines) > k:          # the last line may be cut at n: it is not among the first k
+            return lines[:k]
+        n *= 4
 
 
 def _separator(path: Path, text: str, options: Options) -> tuple[str, bool]:
@@ -543,7 +653,7 @@ def _separator(path: Path, text: str, options: Options) -> tuple[str, bool]:
     several fields and the next lines into as many."""
     if options.separator:
         return options.separator, False
-    head = text.splitlines()[: options.header_rows[-1] + 20]
+    head = _head_lines(text, options.header_rows[-1] + 20)
     plausible = []
     for sep in SEPARATORS:
         try:

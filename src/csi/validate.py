@@ -1,12 +1,14 @@
 """Validate a raw export against its codebook and turn answer labels into analysis codes.
 
-Every cell is first normalized once (NFKC: full-width ５ or （跳过） read as 5 and (跳过); spaces
+Every cell is first normalized (NFKC: full-width ５ or （跳过） read as 5 and (跳过); spaces
 collapsed; answer labels matched without regard to case). Blank cells, the codebook's
 `missing_codes` and common missing-value words (N/A, NA, null, none, #N/A) mean "no answer" in
 every format; the words are logged in recoded_cells.csv. Other Excel error cells (#VALUE!, #REF!,
 ...) in an analysed column are refused. Every problem in the file is then collected (pandera,
 lazy validation) and reported at once, each kind with its own fix, before anything is coded;
 coding itself never fails on a cell. Nothing is written unless the whole file passes.
+Answers repeat (a few labels, many rows): every step works once per distinct value of a column,
+so a million-row export takes seconds, not minutes.
 
 Values platforms write differently are read: durations as seconds, "5分30秒", "1小时2分" or
 "00:05:30" (two parts, "05:30", are minutes and seconds); timestamps as text, Excel serial
@@ -22,6 +24,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -172,30 +175,66 @@ def _header_hint(export: Export, expected: list[str], missing: list[str]) -> str
 
 # --- cells ----------------------------------------------------------------------------------------
 
-def normalized(text: pd.DataFrame, cb: Codebook) -> tuple[pd.DataFrame, list[dict]]:
+class Factors(dict):
+    """Each normalized column's codes and distinct values (header -> (codes, values); code -1 =
+    blank), made once while normalizing, so that every later check and coding step works on the
+    distinct values instead of hashing a million cells again. A value may be listed twice (two raw
+    spellings of one answer): harmless for per-value work."""
+
+    def of(self, s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        f = self.get(s.name)
+        if f is None or len(f[0]) != len(s):
+            codes, uniq = pd.factorize(s, use_na_sentinel=True)
+            f = (codes, np.asarray(uniq, dtype=object))
+        return f
+
+
+def normalized(text: pd.DataFrame, cb: Codebook) -> tuple[pd.DataFrame, list[dict], Factors]:
     """Cells as compared with the codebook: NFKC text, None for blank / missing code / missing word.
-    Returns the frame and a log entry per missing-value word (or unused Excel error) read as missing."""
+    Returns the frame, a log entry per missing-value word (or unused Excel error) read as missing,
+    and the columns' factors. Each distinct value of a column is normalized once."""
     missing_codes = {normalize(m) for m in cb.missing_codes}
-    out = pd.DataFrame(index=text.index)
+    out = {}
+    factors = Factors()
     log = []
     for col in cb.columns:
         s = text[col.header]
-        uniq = s.dropna().unique()
-        norm = {v: normalize(v) for v in uniq}
-        to_none = {v for v, n in norm.items() if n in missing_codes or n == ""}
-        words = {v for v, n in norm.items() if n.casefold() in MISSING_WORDS and v not in to_none}
-        errors = {v for v, n in norm.items() if n.upper() in ERRORS}
+        codes, uniq = pd.factorize(s, use_na_sentinel=True)
+        norm = [normalize(v) if isinstance(v, str) else "" for v in uniq]
+        to_none = {k for k, n in enumerate(norm) if n in missing_codes or n == ""}
+        errors = {k for k, n in enumerate(norm) if n.upper() in ERRORS}
+        words = {k for k, n in enumerate(norm) if n.casefold() in MISSING_WORDS and k not in to_none}
         if col.role in UNUSED_ROLES or (col.role == "paradata" and col.value_labels is None):
             words |= errors          # not analysed: an error cell is simply no data (logged)
-        for v in sorted(words):
-            for row in s.index[s == v]:
+        for k in sorted(words, key=lambda k: uniq[k]):
+            v = uniq[k]
+            for row in s.index[codes == k]:
                 log.append({"raw_row": int(row), "code": col.code, "header": col.header, "raw_value": v,
-                            "reason": "missing-value text" if v not in errors else "Excel error cell in an unused column",
+                            "reason": "missing-value text" if k not in errors else "Excel error cell in an unused column",
                             "action": "set to missing"})
-        mapping = {v: (None if v in to_none or v in words else norm[v]) for v in uniq}
-        out[col.header] = pd.Series([mapping.get(v) if isinstance(v, str) else None for v in s],
-                                    index=s.index, dtype=object)
-    return out, log
+        gone = to_none | words
+        if gone:
+            blank = np.zeros(len(uniq) + 1, dtype=bool)
+            blank[list(gone)] = True
+            blank[-1] = True
+            codes = np.where(blank[codes], -1, codes)
+        factors[col.header] = (codes.astype(np.int32), np.array(norm, dtype=object))
+        if not gone and all(n is v or n == v for n, v in zip(norm, uniq)):
+            out[col.header] = s          # already as compared: the same cells, not a copy
+            continue
+        values = np.array(norm + [None], dtype=object)
+        out[col.header] = pd.Series(values[codes], index=s.index, dtype=object)
+    return pd.DataFrame(out, index=text.index, copy=False), log, factors
+
+
+def by_value(f, factors: Factors | None = None):
+    """A pandera check computed once per distinct value of a column: f takes the distinct non-blank
+    values (a Series of text) and returns which pass; blank cells pass (nullability is checked apart)."""
+    def check(s: pd.Series) -> pd.Series:
+        codes, uniq = (factors or Factors()).of(s)
+        ok = np.append(np.asarray(f(pd.Series(uniq, dtype=object)), dtype=bool), True)
+        return pd.Series(ok[codes], index=s.index)
+    return check
 
 
 def _allowed(col: RawColumn, cb: Codebook) -> tuple[set[str] | None, str, str]:
@@ -212,28 +251,27 @@ def _allowed(col: RawColumn, cb: Codebook) -> tuple[set[str] | None, str, str]:
     return None, "", ""
 
 
-def build_schema(cb: Codebook) -> pa.DataFrameSchema:
-    """A pandera schema for the normalized cells of an export, built from the codebook."""
+def build_schema(cb: Codebook, factors: Factors | None = None) -> pa.DataFrameSchema:
+    """A pandera schema for the normalized cells of an export, built from the codebook (factors:
+    those of the frame it will check, to skip factorizing its columns again)."""
     columns = {}
     for col in cb.columns:
         checks = []
         used = col.role not in UNUSED_ROLES and not (col.role == "paradata" and col.value_labels is None)
         if used:
-            checks.append(pa.Check(lambda s: ~s.str.upper().isin(ERRORS).fillna(False),
-                                   name="excel_error"))
+            checks.append(pa.Check(by_value(lambda u: ~u.str.upper().isin(ERRORS), factors), name="excel_error"))
         allowed, _, kind = _allowed(col, cb)
         if allowed is not None:
             numeric_ok = col.role in ("item", "attention_check")   # stray codes: handled in coding
-            checks.append(pa.Check(
-                lambda s, allowed=allowed, numeric_ok=numeric_ok:
-                    s.str.casefold().isin(allowed) | s.str.upper().isin(ERRORS)
-                    | (numeric_ok & s.str.match(NUMBER).fillna(False)),
-                name=f"{kind}:{col.scale or ''}"))
+            checks.append(pa.Check(by_value(
+                lambda u, allowed=allowed, numeric_ok=numeric_ok:
+                    u.str.casefold().isin(allowed) | u.str.upper().isin(ERRORS)
+                    | (numeric_ok & u.str.match(NUMBER)), factors), name=f"{kind}:{col.scale or ''}"))
         if col.role == "duration":
-            checks.append(pa.Check(lambda s: _parsed(s, parse_duration).notna() | s.str.upper().isin(ERRORS),
+            checks.append(pa.Check(by_value(lambda u: u.map(parse_duration).notna() | u.str.upper().isin(ERRORS), factors),
                                    name="duration"))
         if col.role == "timestamp":
-            checks.append(pa.Check(lambda s: _parsed(s, parse_timestamp).notna() | s.str.upper().isin(ERRORS),
+            checks.append(pa.Check(by_value(lambda u: u.map(parse_timestamp).notna() | u.str.upper().isin(ERRORS), factors),
                                    name="timestamp"))
         columns[col.header] = pa.Column(object, checks=checks, nullable=col.role != "id",
                                         unique=col.role == "id", required=True)
@@ -313,7 +351,7 @@ def _not_responses(problems: list[Problem], text: pd.DataFrame, checked: list[st
     by_row: dict = {}
     for p in problems:
         by_row.setdefault(p.row, []).append(p)
-    filled = text[checked].notna().sum(axis=1)
+    filled = text[checked].notna().sum(axis=1) if by_row else None
     out = []
     for row, ps in by_row.items():
         cols = {p.column for p in ps}
@@ -353,57 +391,60 @@ def raise_problems(problems: list[Problem], export: Export, cb: Codebook) -> Non
 
 
 def validate(export: Export, codebook: Codebook, *, salt: bytes, out_of_range: str = "missing") -> Validated:
-    text, log = normalized(check_headers(export, codebook), codebook)
+    text, log, factors = normalized(check_headers(export, codebook), codebook)
     problems: list[Problem] = []
     try:
-        build_schema(codebook).validate(text, lazy=True)
+        build_schema(codebook, factors).validate(text, lazy=True, inplace=True)    # inplace: no copy (nothing is coerced)
     except pa.errors.SchemaErrors as e:
         problems = _problems(e, codebook, text)
-    stray = _stray_codes(text, codebook)
+    stray = _stray_codes(text, codebook, factors)
     if out_of_range == "error":
         problems += [Problem(r["header"], r["raw_row"], r["raw_value"], "stray", r["reason"]) for r in stray]
     checked = [c.header for c in codebook.columns if c.role not in UNUSED_ROLES]
     problems = _not_responses(problems, text, checked)
     if problems:
         raise_problems(problems, export, codebook)
-    coded = code_answers(text, codebook, salt)
+    coded = code_answers(text, codebook, salt, factors)
     recoded = pd.DataFrame(log + (stray if out_of_range != "error" else []),
                            columns=["raw_row", "code", "header", "raw_value", "reason", "action"])
     recoded = recoded.sort_values(["raw_row", "code"], kind="stable").reset_index(drop=True)
     return Validated(coded=coded, recoded=recoded, n_rows=len(export.frame))
 
 
-def per_value(s: pd.Series, f) -> pd.Series:
+def per_value(s: pd.Series, f, factors: Factors | None = None) -> pd.Series:
     """f of every cell, computed once per distinct value (answers repeat: a few labels, many rows)."""
-    import numpy as np
-
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    codes, uniques = (factors or Factors()).of(s)
     values = np.empty(len(uniques) + 1, dtype=object)
     values[:-1] = [f(u) for u in uniques]
     values[-1] = f(None)                       # blank cells (code -1)
     return pd.Series(values[codes], index=s.index, dtype=object)
 
 
-def _item_codes(s: pd.Series, scale) -> tuple[pd.Series, pd.Series]:
-    """(codes, stray mask) of an item column of normalized text; never raises."""
+def _item_codes(s: pd.Series, scale, factors: Factors | None = None) -> tuple[pd.Series, pd.Series]:
+    """(codes, stray mask) of an item column of normalized text; never raises. Computed once per
+    distinct value."""
     labels = {key(k): v for k, v in scale.labels.items()}
-    codes = per_value(s, lambda v: labels.get(key(v)) if isinstance(v, str) else None).astype(float)
-    numeric = pd.to_numeric(s.where(codes.isna() & s.notna()), errors="coerce")
+    idx, uniq = (factors or Factors()).of(s)
+    u = pd.Series(uniq, dtype=object)
+    codes = u.map(lambda v: labels.get(key(v)) if isinstance(v, str) else None).astype(float)
+    numeric = pd.to_numeric(u.where(codes.isna()), errors="coerce")
     if scale.exported_as == "codes":
         ok = numeric.between(scale.min, scale.max) & (numeric % 1 == 0)
         codes = codes.fillna(numeric.where(ok))
         stray = numeric.notna() & ~ok
     else:
         stray = numeric.notna()
-    return codes, stray
+    codes = np.append(codes.to_numpy(float), np.nan)[idx]
+    stray = np.append(stray.to_numpy(bool), False)[idx]
+    return pd.Series(codes, index=s.index), pd.Series(stray, index=s.index)
 
 
-def _stray_codes(text: pd.DataFrame, cb: Codebook) -> list[dict]:
+def _stray_codes(text: pd.DataFrame, cb: Codebook, factors: Factors | None = None) -> list[dict]:
     out = []
     for col in cb.role("item", "attention_check"):
         scale = cb.scales[col.scale]
         s = text[col.header]
-        _, stray = _item_codes(s, scale)
+        _, stray = _item_codes(s, scale, factors)
         reason = (f"code outside scale {scale.name} ({scale.min}–{scale.max})" if scale.exported_as == "codes"
                   else f"numeric code in a labelled scale ({scale.name})")
         for row in s.index[stray]:
@@ -412,14 +453,14 @@ def _stray_codes(text: pd.DataFrame, cb: Codebook) -> list[dict]:
     return out
 
 
-def code_answers(text: pd.DataFrame, cb: Codebook, salt: bytes) -> pd.DataFrame:
+def code_answers(text: pd.DataFrame, cb: Codebook, salt: bytes, factors: Factors | None = None) -> pd.DataFrame:
     """Map normalized text to analysis codes (cells that do not fit become missing)."""
     out = pd.DataFrame(index=text.index)
     for col in cb.columns:
         s = text[col.header]
         if col.role in ("item", "attention_check"):
             scale = cb.scales[col.scale]
-            codes, _ = _item_codes(s, scale)
+            codes, _ = _item_codes(s, scale, factors)
             if col.role == "attention_check":
                 out["attention_passed"] = (codes == scale.labels[col.correct]).to_numpy()
                 continue
@@ -428,9 +469,12 @@ def code_answers(text: pd.DataFrame, cb: Codebook, salt: bytes) -> pd.DataFrame:
             out[col.code] = codes
         elif col.role in LABEL_ROLES and col.value_labels is not None:
             labels = {key(str(k)): v for k, v in col.value_labels.items()}
-            out[col.code] = per_value(s, lambda v, labels=labels: labels.get(key(v)) if isinstance(v, str) else None)
+            out[col.code] = per_value(s, lambda v, labels=labels: labels.get(key(v)) if isinstance(v, str) else None,
+                                      factors)
         elif col.role in ("channel", "descriptive") and col.question:
-            num = pd.to_numeric(s, errors="coerce")
+            idx, uniq = (factors or Factors()).of(s)
+            num = np.append(pd.to_numeric(pd.Series(uniq, dtype=object), errors="coerce").to_numpy(float), np.nan)
+            num = pd.Series(num[idx], index=s.index)
             out[col.code] = num.where(num.isin([0, 1])).astype("Int8")
         elif col.role == "duration":
             out[col.code] = pd.to_numeric(_parsed(s, parse_duration), errors="coerce")
