@@ -106,6 +106,16 @@ def test_pyarrow_reads_odd_csvs_as_the_strict_reader_does(case, tmp_path, monkey
         assert strict.frame.iloc[:, 4].str.contains("\n").sum() > 10
 
 
+@pytest.mark.parametrize(("text", "doubt"), [
+    ('a,b\n1,"2"x\n', True), ('a,b\n"1" ,2\n', True), ('a,b\n1, "2"\n', True), ('a;b\n1;"2"x\n', True),
+    ('a,b\n1,2"\n', False), ('"a","b"\n"1","2"\n', False), ('a,b\n1,"x,y"\n', False),
+    ('a,b\n1,"say ""hi"""\n', False), ('a,b\r\n"1","x\r\ny"\r\n', False), ("a,b\n1,2\n", False)])
+def test_files_whose_quotes_may_not_parse_strictly_go_to_the_strict_reader(text, doubt):
+    from csi import exports
+
+    assert exports._quote_doubt(text, ";" if ";" in text else ",") is doubt
+
+
 if __name__ == "__main__":    # write the fixture (from the code at the commit named above)
     import tempfile
 

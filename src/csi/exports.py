@@ -578,11 +578,14 @@ def _text(path: Path, data: bytes, options: Options) -> tuple[str, str, str | No
 
 
 def _quote_doubt(text: str, sep: str) -> bool:
-    """A quote inside or beside a field's text, where the strict reader might refuse the file."""
+    """A quote inside or beside a field's text (`a"b`, `"a" ,`, `, "a"`), where the strict reader
+    might refuse the file. Doubled quotes and quotes between quoted fields are dropped first (fast
+    string replaces), so the search only looks at the quotes that remain."""
     if '"' not in text:
         return False
+    rest = text.replace('""', "").replace(f'"{sep}"', sep).replace('"\r\n"', "\n").replace('"\n"', "\n")
     q = re.escape(sep)
-    return re.search(rf'[^{q}\r\n"]"[^{q}\r\n"]|"[ \t]+[{q}\r\n]|[{q}\r\n][ \t]+"', text) is not None
+    return re.search(rf'"(?:(?<=[^{q}\r\n"]")[^{q}\r\n"]|(?<=[ \t]")|[ \t]+[{q}\r\n])', rest) is not None
 
 
 def _fast_cells(path: Path, enc: str, skip_rows: int, sep: str,
