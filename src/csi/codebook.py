@@ -165,6 +165,16 @@ class Codebook:
             text += "（越低越好）" if language == "zh" else " (lower is better)"
         return text
 
+    def type_names(self, language: str = "en") -> dict:
+        """Respondent types by code as reports and figures name them: the codebook's answer text in
+        Chinese, the code made readable ('unit' -> 'Unit') in English. Empty without a type question."""
+        col = (self.role("respondent_type") or [None])[0]
+        if col is None or not col.value_labels:
+            return {}
+        if language == "zh":
+            return {v: str(k) for k, v in col.value_labels.items()}
+        return {v: str(v).replace("_", " ")[:1].upper() + str(v).replace("_", " ")[1:] for v in col.value_labels.values()}
+
     @property
     def id_column(self) -> RawColumn | None:
         ids = self.role("id")

@@ -17,9 +17,70 @@ plt.rcParams.update({"figure.dpi": 100, "savefig.dpi": 200, "font.size": 9, "axe
                      "svg.hashsalt": "csi", "pdf.fonttype": 42})
 
 
-def use_language(language: str) -> None:
-    """Chinese labels need a CJK font: Noto Sans CJK SC (SIL OFL, PyPI package mplfonts)."""
-    if language != "zh":
+# The words figures draw themselves, in the report's languages (titles come from the notebooks,
+# through say() as well; item and construct labels from the codebook).
+TEXT = {
+    "likert_axis": ("share of respondents (%): answers {lo}–{hi}, below the middle left of 0{middle}",
+                    "受访者占比（%）：答案 {lo}–{hi}，低于中间值者在 0 左侧{middle}"),
+    "likert_middle": (", the middle answer split", "，中间答案两侧各半"),
+    "lowest": (" (lowest)", "（最低）"),
+    "highest": (" (highest)", "（最高）"),
+    "all_respondents": ("all respondents", "全部受访者"),
+    "top_box_axis": ("top-box share (%), 95% Wilson CI", "最高档占比（%），95% Wilson 置信区间"),
+    "ipma_x": ("importance: total effect on {target} (index points per point)",
+               "重要性：对{target}的总效应（每提高 1 分带来的指数点数）"),
+    "ipma_y": ("performance: index (0-100)", "表现：指数（0–100）"),
+    "ipma_note": ("(+gain): potential gain; dashed: equal gain, lower right gains more",
+                  "（+收益）：潜在收益；虚线：等收益线，越靠右下收益越大"),
+    "not_significant": (" (n.s.)", "（不显著）"),
+    "improper": ("IMPROPER SOLUTION: not interpretable (see the diagnosis in fit.json)",
+                 "解不可接受：不可解释（诊断见 fit.json）"),
+    "forest_axis": ("{construct} index (0-100), bootstrap 95% CI", "{construct}指数（0–100），自助法 95% 置信区间"),
+    "not_comparable": ("not comparable across districts (see invariance)", "各区之间不可比（见测量不变性）"),
+    "heatmap_bar": ("top-box share (%); centre = criterion {level:.0%}", "最高档占比（%）；中心 = 标准 {level:.0%}"),
+    "title_top_box_by_type": ("Top-box share by respondent type", "按受访者类型的最高档占比"),
+    "title_top_box": ("Top-box share", "最高档占比"),
+    "title_likert": ("Answer distribution per item", "各题项的答案分布"),
+    "title_htmt": ("HTMT (cutoffs .85 / .90)", "HTMT（临界值 .85 / .90）"),
+    "title_paths": ("Standardized path coefficients", "标准化路径系数"),
+    "title_ipma": ("Importance-performance map", "重要性—表现图"),
+    "ipma_withheld": ("Importance-performance map withheld: the solution is not admissible (see above).",
+                      "不给出重要性—表现图：解不可接受（见上文）。"),
+    "ipma_no_driver": ("No driver construct (codebook kind: driver) has a path to the target.",
+                       "没有驱动构念（codebook 中 kind: driver）指向目标构念的路径。"),
+    "title_forest": ("{construct} index by district", "各区{construct}指数"),
+    "title_criterion": ("Top-box share per indicator (criterion {level:.0%})", "各指标最高档占比（标准 {level:.0%}）"),
+    "title_trend": ("Good-rating rate per week", "每周好评率"),
+    "title_heatmap": ("Good-rating rate by weekday and hour (on site)", "按星期与时段的好评率（现场）"),
+    "title_control": ("Weekly p-charts per {kind} (red: outside the limits; shaded: EWMA)",
+                      "按{kind}的每周 p 控制图（红色：超出控制限；阴影：EWMA）"),
+    "window": ("window", "窗口"),
+    "service": ("service", "事项"),
+    "title_peaks": ("Deadline days and follow-up", "截止日与跟进"),
+    "weekdays": ("Mon Tue Wed Thu Fri Sat Sun", "周一 周二 周三 周四 周五 周六 周日"),
+    "ratings_per_week": ("ratings per week", "每周评价数"),
+    "good_rate": ("good-rating rate", "好评率"),
+    "good_axis": ("good ratings (%), 95% CI", "好评占比（%），95% 置信区间"),
+    "good_share": ("good ratings (%)", "好评占比（%）"),
+    "hour_axis": ("hour of rating (on-site ratings; in brackets: ratings per opening day)",
+                  "评价时段（现场评价；括号内：每个开放日的评价数）"),
+    "resolved_axis": ("bad ratings resolved within deadline (%)", "在期限内处理完毕的差评占比（%）"),
+}
+_language = "en"
+
+
+def say(key: str, **values) -> str:
+    """A figure's words in the language set by use_language()."""
+    en, zh = TEXT[key]
+    return (zh if _language == "zh" else en).format(**values)
+
+
+def use_language(language: str, cjk: bool = False) -> None:
+    """The language of the figures' own words; Chinese labels (or cjk=True, for names in Chinese
+    whatever the language) need a CJK font: Noto Sans CJK SC (SIL OFL, PyPI package mplfonts)."""
+    global _language
+    _language = language
+    if language != "zh" and not cjk:
         return
     from matplotlib import font_manager
 
@@ -99,12 +160,11 @@ def likert(distribution: pd.DataFrame, labels: dict[str, str], title: str = "", 
         if shared:
             legend = [f"{c}" if str(t) == str(c) else f"{c} {t}" for c, t in zip(names["code"], names[label_col])]
         else:       # items on scales of this length with different wording: codes only
-            legend = [f"{c}{' (lowest)' if c == lo else ' (highest)' if c == hi else ''}" for c in names["code"]]
+            legend = [f"{c}{say('lowest') if c == lo else say('highest') if c == hi else ''}" for c in names["code"]]
         handles = [matplotlib.patches.Patch(color=c, label="\n".join(textwrap.wrap(lab, 22)))
                    for c, lab in zip(colors, legend)]
-        middle = "" if k % 2 == 0 else ", the middle answer split"
-        ax.set_xlabel(f"share of respondents (%): answers {lo}–{hi}, below the middle left of 0{middle}",
-                      fontsize=8)
+        middle = "" if k % 2 == 0 else say("likert_middle")
+        ax.set_xlabel(say("likert_axis", lo=lo, hi=hi, middle=middle), fontsize=8)
         ax.legend(handles=handles, ncol=min(k, 5 if k > 5 else k), loc="upper center", frameon=False,
                   bbox_to_anchor=(0.5, -0.35 / max(len(items), 1) - 0.12), fontsize=7)
         despine(ax, left=True)
@@ -126,10 +186,10 @@ def top_box_by_type(top_box: pd.DataFrame, labels: dict[str, str], title: str = 
         rate = 100 * t[f"rate{suffix}"]
         err = np.vstack([rate - 100 * t[f"ci_lower{suffix}"], 100 * t[f"ci_upper{suffix}"] - rate])
         ax.errorbar(rate, y, xerr=err, fmt="o", ms=4, color=colors[k] if g else "#1b6ca8", capsize=2,
-                    label=labels.get(g, g or "all respondents"))
+                    label=labels.get(g, g or say("all_respondents")))
     ax.set_yticks(range(len(t)), [labels.get(i, i) for i in t["item"]])
     ax.invert_yaxis()
-    ax.set_xlabel("top-box share (%), 95% Wilson CI")
+    ax.set_xlabel(say("top_box_axis"))
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08 - 1.0 / len(t)), ncol=max(len(groups), 1),
               frameon=False)
     if title:
@@ -170,9 +230,9 @@ def ipma(ipma_table: pd.DataFrame, labels: dict[str, str], title: str = "", targ
                     textcoords="offset points", xytext=(6, 4), fontsize=8)
     ax.set_xlim(x_lo, x_hi)
     ax.set_ylim(y_lo - pad, y_top)
-    ax.set_xlabel(f"importance: total effect on {target} (index points per point)")
-    ax.set_ylabel("performance: index (0-100)")
-    ax.text(0.99, 0.01, "(+gain): potential gain; dashed: equal gain, lower right gains more", transform=ax.transAxes,
+    ax.set_xlabel(say("ipma_x", target=target))
+    ax.set_ylabel(say("ipma_y"))
+    ax.text(0.99, 0.01, say("ipma_note"), transform=ax.transAxes,
             ha="right", va="bottom", fontsize=7, color="#666666")
     if title:
         ax.set_title(title)
@@ -214,7 +274,7 @@ def path_diagram(estimates: pd.DataFrame, labels: dict[str, str], title: str = "
                                     linestyle="-" if sig else "--", lw=1.2,
                                     connectionstyle=f"arc3,rad={rad}"))
         lift = 0.95 if skip else 0.12
-        mark = "" if sig or not admissible else " (n.s.)"
+        mark = "" if sig or not admissible else say("not_significant")
         ax.text((x0 + x1) / 2, (y0 + y1) / 2 + lift, f"{r.std_all:.2f}".replace("-", "−") + mark,
                 ha="center", fontsize=8, bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none"))
     for n, (x, y) in pos.items():
@@ -233,7 +293,7 @@ def path_diagram(estimates: pd.DataFrame, labels: dict[str, str], title: str = "
     if title:
         ax.set_title(title)
     if not admissible:
-        ax.text(0.5, 1.0, "IMPROPER SOLUTION: not interpretable (see the diagnosis in fit.json)",
+        ax.text(0.5, 1.0, say("improper"),
                 transform=ax.transAxes, ha="center", va="bottom", color="#b22222", fontsize=9, weight="bold")
     return fig
 
@@ -261,9 +321,9 @@ def forest(league: pd.DataFrame, construct: str, title: str = ""):
     import textwrap
 
     ax.set_yticks(y, ["\n".join(textwrap.wrap(str(n), 28)) for n in t["name"]])
-    ax.set_xlabel(f"{construct} index (0-100), bootstrap 95% CI")
+    ax.set_xlabel(say("forest_axis", construct=construct))
     if not bool(t["comparable"].iloc[0]):
-        ax.text(0.0, 1.02, "not comparable across districts (see invariance)", transform=ax.transAxes,
+        ax.text(0.0, 1.02, say("not_comparable"), transform=ax.transAxes,
                 color="#b22222", fontsize=8)
     if title:
         ax.set_title(title)
@@ -283,7 +343,7 @@ def criterion_heatmap(crit: pd.DataFrame, labels: dict[str, str], level: float, 
     fig, ax = plt.subplots(figsize=(1.3 * wide.shape[1] + 3.5, 0.32 * len(wide) + 1.3))
     sns.heatmap(wide, annot=True, fmt=".0f", cmap=sns.diverging_palette(15, 240, as_cmap=True),
                 center=100 * level, vmin=100 * level - 25, vmax=100, ax=ax,
-                cbar_kws={"label": f"top-box share (%); centre = criterion {level:.0%}"})
+                cbar_kws={"label": say("heatmap_bar", level=level)})
     for (i, j), v in np.ndenumerate(wide.to_numpy()):
         if v < 100 * level:
             ax.add_patch(matplotlib.patches.Rectangle((j, i), 1, 1, fill=False, ec="#7a0000", lw=1.2))

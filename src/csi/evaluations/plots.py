@@ -6,9 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..plots import despine, plt
+from ..plots import despine, plt, say
 
-from .rates import WEEKDAYS
 
 
 def trend(weeks: pd.DataFrame, title: str = ""):
@@ -17,13 +16,13 @@ def trend(weeks: pd.DataFrame, title: str = ""):
     x = pd.to_datetime(w["week"])
     fig, ax = plt.subplots(figsize=(7.5, 3.4))
     ax2 = ax.twinx()
-    ax2.bar(x, w["n"], width=5, color="#dddddd", label="ratings per week")
-    ax2.set_ylabel("ratings per week", color="#888888")
+    ax2.bar(x, w["n"], width=5, color="#dddddd", label=say("ratings_per_week"))
+    ax2.set_ylabel(say("ratings_per_week"), color="#888888")
     ax.set_zorder(ax2.get_zorder() + 1)
     ax.patch.set_visible(False)
     ax.fill_between(x, 100 * w["ci_lower"], 100 * w["ci_upper"], color="#1b6ca8", alpha=0.25, linewidth=0)
-    ax.plot(x, 100 * w["rate"], color="#1b6ca8", marker="o", ms=2.5, linewidth=1, label="good-rating rate")
-    ax.set_ylabel("good ratings (%), 95% CI")
+    ax.plot(x, 100 * w["rate"], color="#1b6ca8", marker="o", ms=2.5, linewidth=1, label=say("good_rate"))
+    ax.set_ylabel(say("good_axis"))
     ax.grid(axis="y", alpha=0.3)
     if title:
         ax.set_title(title)
@@ -43,11 +42,13 @@ def heatmap(h: pd.DataFrame, title: str = ""):
         for j in range(rate.shape[1]):
             v = rate.iat[i, j]
             if v == v:
-                ax.text(j, i, f"{100 * v:.1f}\n({n.iat[i, j]:.0f}/d)", ha="center", va="center", fontsize=6)
+                per_day = n.iat[i, j]           # fewer than one a day: one decimal, not "0/d"
+                per_day = f"{per_day:.0f}" if per_day >= 1 else f"{per_day:.1f}"
+                ax.text(j, i, f"{100 * v:.1f}\n({per_day}/d)", ha="center", va="center", fontsize=6)
     ax.set_xticks(range(rate.shape[1]), [f"{c}:00" for c in rate.columns])
-    ax.set_yticks(range(rate.shape[0]), [WEEKDAYS[k - 1] for k in rate.index])
-    fig.colorbar(im, ax=ax, label="good ratings (%)")
-    ax.set_xlabel("hour of rating (on-site ratings; in brackets: ratings per opening day)")
+    ax.set_yticks(range(rate.shape[0]), [say("weekdays").split()[k - 1] for k in rate.index])
+    fig.colorbar(im, ax=ax, label=say("good_share"))
+    ax.set_xlabel(say("hour_axis"))
     if title:
         ax.set_title(title)
     fig.tight_layout()
@@ -101,7 +102,7 @@ def peaks_followup(peaks: pd.DataFrame, follow: pd.DataFrame, title: str = ""):
     a.errorbar(rates, y, xerr=np.vstack([rates - lo, hi - rates]), fmt="o", color="#1b6ca8", capsize=2)
     a.set_yticks(y, labels, fontsize=7)
     a.invert_yaxis()
-    a.set_xlabel("good ratings (%), 95% CI")
+    a.set_xlabel(say("good_axis"))
     despine(a)
     f = follow[(follow["hall"] != "(all)") & ~follow["suppressed"].astype(bool)]
     s = 100 * f["share_within_deadline"].to_numpy(float)
@@ -110,7 +111,7 @@ def peaks_followup(peaks: pd.DataFrame, follow: pd.DataFrame, title: str = ""):
     b.set_yticks(range(len(f)), [f"{h}\n(median {m:.0f} h)" for h, m in zip(f["hall"], f["median_hours"])],
                  fontsize=7)
     b.invert_yaxis()
-    b.set_xlabel("bad ratings resolved within deadline (%)")
+    b.set_xlabel(say("resolved_axis"))
     despine(b)
     if title:
         fig.suptitle(title)

@@ -267,10 +267,8 @@ class Report:
     def type_name(self, code) -> str:
         """A respondent type as the report names it: the codebook's answer text in Chinese reports,
         the code made readable ('unit' -> 'Unit') in English ones."""
-        col = (self.cb.role("respondent_type") or [None])[0] if self.cb is not None else None
-        if self.lang == "zh" and col is not None and col.value_labels:
-            return {v: k for k, v in col.value_labels.items()}.get(code, code)
-        return readable(code)
+        names = self.cb.type_names(self.lang) if self.cb is not None else {}
+        return names.get(code, readable(code))
 
     def label(self, code: str) -> str:
         try:
