@@ -50,4 +50,6 @@ def test_a_group_that_cannot_be_fitted_gets_a_reason_and_no_numbers(tables):
     f = tables["fit_by_group.csv"].set_index("group")
     assert not f.loc["b", "admissible"] and f.loc["b", "n"] == 6
     assert f.loc["b", "reason"]                                    # the checks' message, said in the report
+    assert f.loc["b", "reason_kind"] == "data"                     # so a Chinese report can say it in Chinese
+    assert set(f.loc[f["admissible"], "reason_kind"].fillna("")) == {""}
     assert (tables["ipma_by_group.csv"]["group"] != "b").all()

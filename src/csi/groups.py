@@ -18,15 +18,19 @@ import pandas as pd
 from . import index, methods, sem
 from .codebook import Codebook
 from .errors import CSIError
+from .sem.checks import TooFewRespondents
 
 FIT_COLUMNS = ["group", "n", "estimator", "missing", "converged", "admissible", "chisq", "df", "cfi", "rmsea",
-               "srmr", "draws", "draws_left_out", "reason"]
+               "srmr", "draws", "draws_left_out", "reason", "reason_kind"]
+# reason_kind: "data" (the group's data do not support the model: too few rows, an item without
+# variance), "estimation" (the estimator cannot be computed, e.g. a polychoric correlation at its
+# bound), "inadmissible" (estimated, but an improper solution); "" when the group was analysed.
 # draws: the bootstrap draws the group's CIs and priority shares use; draws_left_out: refits that did
 # not converge or were inadmissible (index.py)
 
 
-def _fit_row(group, n, result=None, reason=""):
-    row = dict.fromkeys(FIT_COLUMNS, np.nan) | {"group": group, "n": n, "reason": reason}
+def _fit_row(group, n, result=None, reason="", kind=""):
+    row = dict.fromkeys(FIT_COLUMNS, np.nan) | {"group": group, "n": n, "reason": reason, "reason_kind": kind}
     if result is None:
         row.update(estimator="", missing="", converged=False, admissible=False, draws=0, draws_left_out=0)
         return row
@@ -38,7 +42,8 @@ def _fit_row(group, n, result=None, reason=""):
                admissible=bool(m["admissible"]), chisq=m["chisq" + sc], df=m["df"], cfi=methods.value(m, "cfi"),
                rmsea=methods.value(m, "rmsea"), srmr=m["srmr"], draws=used,
                draws_left_out=(len(ex) - used) if ex is not None else 0,
-               reason="; ".join(m.get("diagnosis", [])) if not m["admissible"] else "")
+               reason="; ".join(m.get("diagnosis", [])) if not m["admissible"] else "",
+               reason_kind="" if m["admissible"] else "inadmissible")
     return row
 
 
@@ -57,14 +62,19 @@ def analyse(description: str, data: pd.DataFrame, column: str, cb: Codebook, tar
         try:
             sem.check_data(description, part, data_file=source,
                            missing="fiml" if str(missing).lower() == "auto" else missing)
+        except CSIError as e:       # the reason is the finding: this group cannot be analysed alone
+            fits.append(_fit_row(g, int(n), reason=e.message, kind="data"))
+            continue
+        try:
             model = sem.Model(description, part)
             spec = index.spec(model, description, cb, target=target)
             result = sem.estimate(description, part, estimator=estimator, missing=missing, bootstrap=bootstrap,
                                   seed=seed, stream=f"{stream}/{column}={g}" if stream else f"{column}={g}",
                                   jobs=jobs, extra=index.statistic(spec), model=model, categorical=categorical,
                                   source=source)
-        except CSIError as e:       # the reason is the finding: this group cannot be analysed alone
-            fits.append(_fit_row(g, int(n), reason=e.message))
+        except CSIError as e:
+            kind = "data" if isinstance(e, TooFewRespondents) else "estimation"
+            fits.append(_fit_row(g, int(n), reason=e.message, kind=kind))
             continue
         fits.append(_fit_row(g, int(n), result))
         if result.measures["admissible"]:

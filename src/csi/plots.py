@@ -221,19 +221,29 @@ def ipma(ipma_table: pd.DataFrame, labels: dict[str, str], title: str = "", targ
     pad = max(1.0, 0.1 * (y_hi - y_lo))
     y_top = min(100.0, y_hi + pad)
     xs = np.linspace(max(x_lo, 1e-3 * span), x_hi, 200)  # the curves live where importance > 0
-    for r in t.itertuples():
+    ax.set_xlim(x_lo, x_hi)
+    ax.set_ylim(y_lo - pad, y_top)
+    # labels of drivers that sit close together are stacked, the higher point's label on top
+    fx = (t["importance"].to_numpy(float) - x_lo) / (x_hi - x_lo)
+    fy = (t["performance"].to_numpy(float) - (y_lo - pad)) / (y_top - y_lo + pad)
+    lift = np.zeros(len(t))
+    placed: list[int] = []
+    for k in np.argsort(-fy, kind="stable"):
+        near = [j for j in placed if abs(fx[j] - fx[k]) < 0.3 and abs(fy[j] - fy[k]) < 0.06]
+        lift[k] = min([lift[j] - 11 for j in near], default=0.0)
+        placed.append(k)
+    for k, r in enumerate(t.itertuples()):
         gain = r.importance * (100 - r.performance)      # uncapped: the curve through the driver
         if np.isfinite(gain) and gain > 0:
             ax.plot(xs, 100 - gain / xs, color="#bbbbbb", linestyle="--", linewidth=0.8, zorder=1)
         gain_text = f"{r.potential:+.1f}".replace("-", "−")
         ax.annotate(f"{r.priority}. {labels.get(r.driver, r.driver)} ({gain_text})", (r.importance, r.performance),
-                    textcoords="offset points", xytext=(6, 4), fontsize=8)
-    ax.set_xlim(x_lo, x_hi)
-    ax.set_ylim(y_lo - pad, y_top)
+                    textcoords="offset points", xytext=(6, 4 + lift[k]), fontsize=8,
+                    arrowprops=dict(arrowstyle="-", color="#999999", lw=0.5) if lift[k] else None)
     ax.set_xlabel(say("ipma_x", target=target))
     ax.set_ylabel(say("ipma_y"))
-    ax.text(0.99, 0.01, say("ipma_note"), transform=ax.transAxes,
-            ha="right", va="bottom", fontsize=7, color="#666666")
+    ax.text(0.01, 0.99, say("ipma_note"), transform=ax.transAxes,     # top left: clear of the points' labels
+            ha="left", va="top", fontsize=7, color="#666666", bbox=dict(fc="white", ec="none", pad=1))
     if title:
         ax.set_title(title)
     despine(ax)

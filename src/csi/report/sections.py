@@ -192,9 +192,15 @@ def priorities_by_type(r: Report, inv: pd.DataFrame | None, zh: bool) -> None:
         g = ipma[(ipma["group"].astype(str) == str(f.group)) & ipma["priority"].notna()]
         who = f"{name(f.group)} (n = {f.n:,})"
         if not f.admissible or g.empty:
-            why = f.reason if isinstance(f.reason, str) and f.reason else (
-                "未收敛" if zh else "the refit did not converge")
-            said.append(f"{who}：未能单独估计（{why}）" if zh else f"{who}: no priorities ({why})")
+            kind = getattr(f, "reason_kind", "")
+            if zh:      # the technical reason stays in the file (English); the report says what kind it is
+                why = {"data": "该类受访者的数据不足以单独估计此模型",
+                       "estimation": "此估计方法无法用于该类受访者的数据，例如少数人给出的罕见答案使多分格相关系数达到边界",
+                       "inadmissible": "解不可接受"}.get(kind, "重新估计未收敛")
+                said.append(f"{who}：未能单独估计——{why}（详见 model/by_respondent_type/fit_by_group.csv）。")
+            else:
+                why = f.reason if isinstance(f.reason, str) and f.reason else "the refit did not converge"
+                said.append(f"{who}: no priorities ({why})")
             continue
         for p in g.itertuples():
             rows.append({"type": who, "rank": int(p.priority), "driver": r.label(p.driver),

@@ -23,6 +23,11 @@ MIN_PER_PARAMETER = 2
 ADVISED_PER_PARAMETER = 5
 
 
+
+
+class TooFewRespondents(CSIError):
+    """The data hold too few (complete) respondents for the model."""
+
 def observed_variables(description: str, model_file=None) -> list[str]:
     return list(_observed(description, None if model_file is None else str(model_file)))
 
@@ -116,11 +121,11 @@ def check_size(q: int, p: int, n: int, model_file=None, data_file=None, fiml: bo
                             "single-item factor at 0) or remove paths until df >= 0.")
     complete = "" if fiml else "complete "
     if n <= p:
-        raise CSIError(f"{n} {complete}respondents for {p} model variables: the covariance matrix of fewer "
+        raise TooFewRespondents(f"{n} {complete}respondents for {p} model variables: the covariance matrix of fewer "
                        "respondents than variables cannot be inverted", file=data_file,
                        hint="collect more responses or model fewer variables.")
     if n < MIN_PER_PARAMETER * q:
-        raise CSIError(f"too few respondents: {n} {complete}for {q} free parameters ({n / q:.1f} per parameter; "
+        raise TooFewRespondents(f"too few respondents: {n} {complete}for {q} free parameters ({n / q:.1f} per parameter; "
                        f"the pipeline needs at least {MIN_PER_PARAMETER}, and {ADVISED_PER_PARAMETER} are "
                        "advised)", file=data_file,
                        hint="collect more responses, or simplify the model (fewer constructs or items)"
