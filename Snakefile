@@ -7,6 +7,12 @@ min_version("8.0")
 configfile: "config/config.yaml"
 
 
+if config.get("district_table"):  # many districts: a table reads in milliseconds (csi/districts.py)
+    from csi.districts import merge
+
+    merge(config)
+
+
 validate(config, "config/config.schema.yaml")
 
 

@@ -16,8 +16,9 @@ rule validate:
         salt_file=config["privacy"]["salt_file"],
         out_of_range=config["clean"]["out_of_range"],
     resources:
-        mem_mb=scaled(1024, 25),
-        runtime=scaled(5, 0.5),
+        # measured (benchmarks/validate_scale.py): 355 MiB at 43 MB of export, 1930 MiB at 435 MB
+        mem_mb=scaled(512, 5),
+        runtime=scaled(5, 0.02),
     log:
         "results/{district}/logs/validate.log",
     conda:

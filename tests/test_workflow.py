@@ -97,3 +97,58 @@ def test_other_questionnaire_generators_are_byte_identical(tmp_path, script, dis
     subprocess.run([sys.executable, str(ROOT / "scripts" / script), str(tmp_path)], check=True)
     for name in ("export.csv", "truth.json"):
         assert sha(tmp_path / name) == sha(ROOT / "data/raw" / district / name), name
+
+
+def test_districts_from_a_table_plan_the_same_commands_as_from_the_yaml(tmp_path):
+    """The same districts, moved from `districts:` into a district table (config `district_table`),
+    give the same jobs and the same commands."""
+    import yaml
+
+    proj = project_copy(tmp_path / "yaml")
+    before = _commands(proj, "--cores", "2")
+    table_proj = project_copy(tmp_path / "table")
+    config = table_proj / "config/config.yaml"
+    cfg = yaml.safe_load(config.read_text("utf-8"))
+    moved = {d: e for d, e in cfg["districts"].items() if d != DISTRICTS[0]}
+    keys = sorted({k for e in moved.values() for k in e})
+    lines = ["\t".join(["district", *keys])]
+    for d, e in moved.items():
+        cells = [",".join(map(str, e[k])) if isinstance(e.get(k), list) else str(e.get(k, "")) for k in keys]
+        lines.append("\t".join([d, *cells]))
+    (table_proj / "config/districts.tsv").write_text("\n".join(lines) + "\n", "utf-8")
+    cfg["districts"] = {DISTRICTS[0]: cfg["districts"][DISTRICTS[0]]}
+    cfg["district_table"] = "config/districts.tsv"
+    config.write_text(yaml.safe_dump(cfg, allow_unicode=True, sort_keys=False), "utf-8")
+    assert sorted(_commands(table_proj, "--cores", "2")) == sorted(before) and len(before) > 30
+
+
+@pytest.mark.parametrize(("table", "says"), [
+    ("district\traw\tcodebook\tcolour\nx\ta.csv\tb.yaml\tred\n", ["'colour' are not district keys", "row 1"]),
+    ("district\traw\tcodebook\nx\ta.csv\tb.yaml\nx\tc.csv\tb.yaml\n", ["'x' appears twice", "rows 2 and 3"]),
+    ("district\traw\tcodebook\theader_row\nx\ta.csv\tb.yaml\ttwo\n", ["row 2: header_row 'two'"]),
+    ("district\traw\tcodebook\nx\ta.csv\n", ["row 2 has 2 fields, the header 3"]),
+])
+def test_a_bad_district_table_is_refused_with_its_row(tmp_path, table, says):
+    from csi import districts
+    from csi.errors import CSIError
+
+    path = tmp_path / "districts.tsv"
+    path.write_text(table, "utf-8")
+    with pytest.raises(CSIError) as e:
+        districts.read_table(path)
+    assert all(s in str(e.value) for s in says), str(e.value)
+
+
+def test_validate_asks_for_memory_by_the_size_of_its_export(tmp_path):
+    """mem_mb of validate = 512 + 5 x its inputs' MiB (measured: 1.93 GiB for a 435 MB export,
+    benchmarks/validate_scale.py): a larger export asks for more, on the submitting side and in the job."""
+    proj = project_copy(tmp_path)
+    big = proj / "data/raw/county_x/export.csv"
+    big.write_bytes(big.read_bytes() + b"\n" * (60 * 2**20))       # 60 MiB more (blank lines)
+    r = snakemake("-n", "--cores", "1", "--forcerun", "validate", cwd=proj)
+    assert r.returncode == 0, r.stderr[-2000:]
+    asked = {}
+    for block in r.stdout.split("rule validate:")[1:]:
+        district = block.split("district=")[1].split()[0].rstrip(",")
+        asked[district] = int(block.split("mem_mb=")[1].split(",")[0])
+    assert asked["county_x"] >= 512 + 5 * 60 and all(v < 600 for d, v in asked.items() if d != "county_x"), asked
