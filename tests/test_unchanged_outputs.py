@@ -67,7 +67,8 @@ def test_validate_and_clean_write_the_same_bytes_as_before(district, reader, tmp
 def odd_csvs(folder: Path) -> dict[str, bytes]:
     """County X's export rewritten as other platforms write CSV: a byte-order mark and Excel's `sep=`
     line with semicolons, blank lines between rows, quoted answers holding the separator or a line
-    break or a doubled quote, padded and full-width cells, missing-value words, CRLF line ends."""
+    break or a doubled quote, padded and full-width cells, missing-value words, CRLF line ends, and
+    Excel's "Unicode text" (UTF-16 with a byte-order mark, tab-separated)."""
     text = (ROOT / CONFIG["districts"]["county_x"]["raw"]).read_bytes().decode("gb18030")
     lines = text.splitlines()
     head, rows = lines[0], lines[1:]
@@ -80,10 +81,11 @@ def odd_csvs(folder: Path) -> dict[str, bytes]:
                        for i, r in enumerate(rows)]
     quoted[3] = quoted[3].replace(",女,", ',"女""",', 1)
     out["quoted"] = ("\n".join(quoted) + "\n").encode("gb18030")
+    out["utf16_tab"] = ("\r\n".join(x.replace(",", "\t") for x in lines) + "\r\n").encode("utf-16")  # Excel's "Unicode text"
     return out
 
 
-@pytest.mark.parametrize("case", ["bom_sep_semicolon", "blank_lines", "crlf_padded_fullwidth", "quoted"])
+@pytest.mark.parametrize("case", ["bom_sep_semicolon", "blank_lines", "crlf_padded_fullwidth", "quoted", "utf16_tab"])
 def test_pyarrow_reads_odd_csvs_as_the_strict_reader_does(case, tmp_path, monkeypatch):
     from csi import exports
 

@@ -4,7 +4,9 @@ Every cell becomes the text a researcher sees in a spreadsheet (None when blank)
 format: .xlsx (calamine; Excel error cells such as #N/A are read back from the sheet's XML, since
 calamine turns them into blanks), .csv (any of , ; tab |, UTF-8/UTF-16 with or without a byte-order
 mark, or a declared encoding such as GB18030) and .sav. Rows keep the number a spreadsheet shows
-(`raw_row`), so every message and exclusions.csv point at the exact row.
+(`raw_row`), so every message and exclusions.csv point at the exact row. A large CSV (from 1 MiB)
+whose rows and quotes look regular is parsed by pyarrow, column by column, with the same result;
+any other goes through the strict reader, which gives the messages.
 
 The layout is taken from the options (config keys of the district): `sheet`, `header_row` (one
 row, or two rows [a, b] whose texts are joined as "a：b"), `separator`, `encoding`,
