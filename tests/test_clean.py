@@ -1,4 +1,5 @@
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -183,3 +184,19 @@ def test_repeated_submissions_match_rules_by_hand():
                    6: 5,        # no identity: the same (blank) answers as row 5, same time, later raw row
                    7: 0,
                    8: 7}        # idn 9x = 9X
+
+
+def test_why_a_step_did_not_apply_is_said_in_chinese_for_every_step_that_can_be_skipped():
+    """clean.not_applicable's reasons (English, in flow.json) have Chinese counterparts in the report."""
+    from csi.report.district import why_not_zh
+
+    book = codebook.load(ROOT / "data/codebooks/ecsi_example.yaml")   # no duration, attention check or grid
+    cfg = {"min_duration_seconds": 90, "straightlining": {"min_items": 8, "require_reversed": True},
+           "max_item_missing": 0.2}
+    d = pd.DataFrame({c: [1.0] for c in book.item_codes})
+    skipped = [{"step": s, "why_not": clean.not_applicable(s, d, book, cfg)} for s in clean.STEPS]
+    skipped = [s for s in skipped if s["why_not"]]
+    assert {s["step"] for s in skipped} == {"speeder", "attention_check", "straight_liner"}
+    for s in skipped:
+        zh = why_not_zh(s, {"rules": {"straightlining": cfg["straightlining"]}})
+        assert zh != s["why_not"] and re.search(r"[\u4e00-\u9fff]", zh), s

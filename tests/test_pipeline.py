@@ -429,6 +429,10 @@ def test_chinese_report_uses_zh_labels_and_the_cjk_font(run):
         assert cb.label(code, "zh") in text and cb.label(code, "zh") in html
     assert "摘要" in text and "Noto Serif CJK SC" in text
     assert "本报告数据为*模拟数据*" in text                  # the abstract says the data are simulated
+    # the estimation notes and a skipped cleaning step's reason are said in Chinese, not in English
+    fit = json.loads((res / "model/fit.json").read_text())
+    assert fit["notes"] and len(fit["notes_zh"]) == len(fit["notes"])
+    assert not [n for n in fit["notes"] if n[:40] in text] and fit["notes_zh"][0][:20] in text
     from csi import cjk_serif
 
     assert cjk_serif() is not None, "make setup fetches Noto Serif SC (scripts/fetch_fonts.py)"

@@ -16,6 +16,20 @@ from .sections import abstract_findings, abstract_findings_zh, calibration, firs
 from .tables import comparability_zh, invariance_table, invariant, latent_means_table, league_table, renamed
 
 
+def why_not_zh(step: dict, flow: dict) -> str:
+    """Why a cleaning step did not apply, in Chinese (clean.not_applicable gives the English)."""
+    if step["step"] == "speeder":
+        return "导出数据没有作答时长列"
+    if step["step"] == "attention_check":
+        return "问卷没有注意力检测题"
+    if step["step"] == "straight_liner":
+        rule = flow.get("rules", {}).get("straightlining", {})
+        need = "且含反向题" if rule.get("require_reversed") else ""
+        return (f"没有至少 {rule.get('min_items', '?')} 个题项{need}的矩阵题（codebook `battery:`），"
+                "一致作答无法与真实作答区分")
+    return esc(step["why_not"])
+
+
 def district(results, out, cb: Codebook, title: str, config: dict, timestamp: int = 0) -> Path:
     """The district report. config: seed, satisfaction, language, min_cell, frame, fieldwork,
     comparison (the comparison's results folder, if this district is compared)."""
@@ -84,7 +98,7 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
               f"{more}；SHA-256 `{flow['raw_sha256'][:16]}…`）。剔除规则依次执行，每份问卷只在其首次未通过的规则处计数；"
               f"{flow['cells_set_missing']} 个无效答案代码或缺失值文字被设为缺失。{rules_text(flow, True)}")
         if skipped:
-            r.add("不适用的剔除步骤：" + "；".join(f"{STEPS_ZH[s_['step']]}（{esc(s_['why_not'])}）" for s_ in skipped) + "。")
+            r.add("不适用的剔除步骤：" + "；".join(f"{STEPS_ZH[s_['step']]}（{why_not_zh(s_, flow)}）" for s_ in skipped) + "。")
     else:
         rows_en = {"rows_above_header": "title row(s) above the header", "blank_rows": "blank row(s)",
                    "footer_rows": "totals or note row(s) at the end"}
@@ -105,7 +119,7 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
     dims = dims(f"{esc(v['label'][lang])} ({len(cb.construct_items(c))})" for c, v in cb.constructs.items())
     versions = ", ".join(f"{p} {metadata.version(p)}" for p in ("semopy", "pandas", "statsmodels", "snakemake"))
     based = "; ".join(cite(x) for x in cb.references)
-    notes = " ".join(esc(x) for x in fit.get("notes", []))
+    notes = ("" if zh else " ").join(esc(x) for x in fit.get("notes_zh" if zh else "notes", fit.get("notes", [])))
     if zh:
         r.add(f"问卷：{esc(cb.title[lang])}{f'（依据 {esc(based)}）' if based else ''}；维度（题项数）：{dims}。"
               f"{methods.estimation(fit, True)}"
@@ -304,6 +318,7 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
                 esc(comparability_zh(league["note"].iloc[0]) + "。" if zh else league["note"].iloc[0] + "."),
                 list(t.columns))
 
+    r.fieldwork = config.get("fieldwork")    # the survey's period, in the report's language
     report_evaluations.section(r)   # the rating stream (好差评), where results/<district>/evaluations/ exists
     summary.recommendations(r, config, admissible, ipma, top)
 

@@ -251,6 +251,7 @@ class Report:
                  cb: Codebook | None = None, min_cell: int = 10):
         self.results, self.out, self.title, self.lang = Path(results), Path(out), title, language
         self.cb, self.min_cell = cb, min_cell
+        self.fieldwork: str | None = None     # the survey's period as the report states it (district reports)
         self.parts: list[str] = []
         self.columns = dict(COLUMNS)   # plus this report's own (respondent types, districts)
         self.suppressed = 0

@@ -428,8 +428,12 @@ class _Section:
         t.loc[small, ["ev_survey", "ev_diff"]] = None
         self.r.suppressed += int(small.sum())
         t = self.suppress(t, "n", ["ev_stream_rate", "ev_diff"])
-        periods = sorted({(str(a), str(b)) for a, b in zip(c["survey_period"].fillna(""), c["stream_period"].fillna(""))})
-        when = "; ".join(f"{self.say('survey', '问卷')} {a or '–'}, {self.say('stream', '评价数据')} {b}" for a, b in periods)
+        # the survey's period is the district's fieldwork: said in the report's language where the config has it
+        survey_period = c["survey_period"].fillna("").map(lambda a: (self.r.fieldwork or a) if a else a)
+        periods = sorted({(str(a), str(b)) for a, b in zip(survey_period, c["stream_period"].fillna(""))})
+        when = ("；" if self.zh else "; ").join(
+            f"{self.say('survey', '问卷')} {a or '–'}{'，' if self.zh else ', '}{self.say('stream', '评价数据')} "
+            f"{b.replace(' to ', ' 至 ') if self.zh else b}" for a, b in periods)
         self.table(t,
                      self.say("Survey indicators beside the rating stream", "问卷指标与评价数据对照"),
                      "evaluations/tables/survey_comparison.csv", "ev_survey", self.say(

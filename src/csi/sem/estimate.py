@@ -141,7 +141,7 @@ def estimate(description: str, data: pd.DataFrame, *, estimator: str = "ML", mis
     admissible = fit.converged and not diagnosis
     if not admissible:     # not a basis for findings: no significance or confidence intervals
         table[["z", "pvalue", "ci_lower", "ci_upper"]] = np.nan
-    notes = _notes(model, data, X, F, missing)
+    notes, notes_zh = _notes(model, data, X, F, missing)
     boot, draws = None, None
     if bootstrap:
         from .. import bootstrap as bs
@@ -178,9 +178,12 @@ def estimate(description: str, data: pd.DataFrame, *, estimator: str = "ML", mis
                              "; the parameters' CIs keep the inadmissible draws (as lavaan), the statistics "
                              "computed from the solution (indices, importances, priorities) use the admissible "
                              "draws only." if b.get("inadmissible") and extra is not None else "."))
+            notes_zh.append(f"自助法：{bootstrap} 次抽样中 {b['not_converged']} 次未收敛、{b['inadmissible']} 次解不可接受"
+                            + ("；参数的置信区间保留不可接受的抽样（与 lavaan 相同），由解计算的统计量（指数、重要性、"
+                               "优先级）只用可接受的抽样。" if b.get("inadmissible") and extra is not None else "。"))
     ci_text = CI_TEXT.get((estimator, missing), CI_TEXT[estimator])
     measures.update(converged=fit.converged, admissible=admissible, diagnosis=diagnosis, warnings=warnings,
-                    notes=notes, iterations=fit.iterations, max_gradient=fit.grad_norm,
+                    notes=notes, notes_zh=notes_zh, iterations=fit.iterations, max_gradient=fit.grad_norm,
                     ci="bootstrap percentile" if bootstrap and admissible else ci_text)
     if draws is not None and draws.stopped_early:
         measures["ci"] = "withheld (bootstrap stopped early)"
@@ -243,31 +246,45 @@ def _fit_fiml(model: Model, X: np.ndarray, estimator: str):
     return fit, F, vcov, measures
 
 
-def _notes(model: Model, data: pd.DataFrame, X: pd.DataFrame, F, missing: str = "listwise") -> list[str]:
+def _notes(model: Model, data: pd.DataFrame, X: pd.DataFrame, F,
+           missing: str = "listwise") -> tuple[list[str], list[str]]:
+    """Notes on how the data were used, in English and in Chinese (for the reports)."""
     dropped = len(data) - len(X)
-    notes = []
+    en, zh = [], []
+
+    def note(e: str, z: str) -> None:
+        en.append(e)
+        zh.append(z)
+
     if missing == "pairwise":
         incomplete = int(X.isna().any(axis=1).sum())
-        notes.append(f"Pairwise deletion (lavaan's missing = \"pairwise\"): {len(X)} rows, {incomplete} of them "
-                     "incomplete.")
+        note(f"Pairwise deletion (lavaan's missing = \"pairwise\"): {len(X)} rows, {incomplete} of them incomplete.",
+             f"成对删除（lavaan 的 missing = \"pairwise\"）：{len(X)} 行，其中 {incomplete} 行不完整。")
         if dropped:
-            notes.append(f"{dropped} row(s) with no model variable answered were left out.")
+            note(f"{dropped} row(s) with no model variable answered were left out.",
+                 f"{dropped} 行未回答任何模型变量，未纳入。")
     elif F is not None:
         incomplete = int(X.isna().any(axis=1).sum())
-        notes.append(f"FIML: {len(X)} rows, {incomplete} of them incomplete ({len(F.pats.masks)} missingness "
-                     "patterns); intercepts are estimated (lavaan's missing = \"ml\").")
+        note(f"FIML: {len(X)} rows, {incomplete} of them incomplete ({len(F.pats.masks)} missingness "
+             "patterns); intercepts are estimated (lavaan's missing = \"ml\").",
+             f"全信息极大似然（FIML）：{len(X)} 行，其中 {incomplete} 行不完整（{len(F.pats.masks)} 种缺失模式）；"
+             "同时估计截距（lavaan 的 missing = \"ml\"）。")
         if dropped:
-            notes.append(f"{dropped} row(s) with no model variable answered were left out.")
+            note(f"{dropped} row(s) with no model variable answered were left out.",
+                 f"{dropped} 行未回答任何模型变量，未纳入。")
     elif dropped:
-        notes.append(f"{dropped} row(s) with missing values in model variables were left out (listwise).")
+        note(f"{dropped} row(s) with missing values in model variables were left out (listwise).",
+             f"{dropped} 行的模型变量有缺失，按列表删除法未纳入。")
     if model.auto_covariances:
-        notes.append("As lavaan does, the residuals of the outcomes that predict nothing covary freely although "
-                     f"the model does not write it: {'; '.join(model.auto_covariances)} (write `A ~~ 0*B` to fix "
-                     "one at zero).")
+        note("As lavaan does, the residuals of the outcomes that predict nothing covary freely although "
+             f"the model does not write it: {'; '.join(model.auto_covariances)} (write `A ~~ 0*B` to fix one at zero).",
+             "与 lavaan 相同，不预测其他变量的结果变量的残差自由相关（模型中未写出）："
+             f"{'；'.join(model.auto_covariances)}（写 `A ~~ 0*B` 可将其固定为零）。")
     if model.defined:
-        notes.append(f"{len(model.defined)} `:=` definition(s) were not evaluated; indirect and total "
-                     "effects are listed as ind_*/tot_* rows instead.")
-    return notes
+        note(f"{len(model.defined)} `:=` definition(s) were not evaluated; indirect and total "
+             "effects are listed as ind_*/tot_* rows instead.",
+             f"{len(model.defined)} 个 `:=` 定义未计算；间接效应与总效应以 ind_*/tot_* 行列出。")
+    return en, zh
 
 
 SENSITIVITY_COLUMNS = ["estimator", "missing", "lhs", "op", "rhs", "est", "se", "pvalue", "std_all", "admissible"]

@@ -17,7 +17,7 @@ FIT_KEYS = ["converged", "admissible", "diagnosis", "estimator", "missing", "cho
             "chisq_scaled", "chisq_scaling_factor", "chisq_shift", "pvalue_scaled", "cfi", "tli", "rmsea",
             "rmsea_ci_lower", "rmsea_ci_upper", "cfi_scaled", "tli_scaled", "rmsea_scaled", "cfi_robust", "tli_robust",
             "rmsea_robust", "srmr", "gfi", "aic", "bic", "loglik", "unrestricted_loglik", "n", "iterations",
-            "max_gradient", "warnings", "notes", "ci"]
+            "max_gradient", "warnings", "notes", "notes_zh", "ci"]
 EST_COLUMNS = ["lhs", "op", "rhs", "est", "se", "z", "pvalue", "std_all", "ci_lower", "ci_upper"]
 
 
