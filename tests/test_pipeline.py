@@ -683,3 +683,13 @@ def test_a_library_change_reruns_the_steps_it_affects(run):
     assert after == {**before, "library_stamp": 1, "report": len(DISTRICTS), "report_comparison": 1}
     after = planned(proj / "src/csi/exports.py")
     assert after["validate"] == after["clean"] == after["model"] == after["report"] == len(DISTRICTS)
+
+
+def test_fit_table_follows_apa_leading_zeros(run):
+    """Measures bounded by 1 (CFI, RMSEA, SRMR) and their cutoffs drop the leading zero; TLI, which can
+    exceed 1, keeps it in its value and its cutoff alike."""
+    proj, _ = run
+    fit = pd.read_csv(proj / "results/chengdu_a/report/tables/fit.csv", dtype=str).set_index("Measure")
+    for m in ("CFI", "RMSEA", "SRMR"):
+        assert fit.loc[m, "Cutoff"][2:].startswith(".") and not fit.loc[m, "Value"].startswith("0."), fit.loc[m]
+    assert fit.loc["TLI", "Cutoff"] == "≥ 0.95" and re.match(r"[01]\.\d{3}$", fit.loc["TLI", "Value"])

@@ -207,7 +207,8 @@ def district(results, out, cb: Codebook, title: str, config: dict, timestamp: in
     src = "Savalei, 2021" if fit.get("estimator") == "WLSMV" else "Brosseau-Liard & Savalei, 2014"
     bounded = (lambda k_, v: fmt(v) if k_ == "tli" else apa(v))      # TLI can exceed 1: leading zero kept
     ft = pd.DataFrame([{"measure": k_.upper(), "value": bounded(k_, methods.value(fit, k_)), "ml": bounded(k_, fit[k_]),
-                        "cutoff": f"{'≥' if op == '>=' else '≤'} {v:.2f}".replace("0.", ".", 1),
+                        "cutoff": f"{'≥' if op == '>=' else '≤'} {v:.2f}" if k_ == "tli" else
+                                  f"{'≥' if op == '>=' else '≤'} {apa(f'{v:.2f}')}",
                         "met": r.t("yes") if (methods.value(fit, k_) >= v if op == ">=" else methods.value(fit, k_) <= v)
                         else r.t("no")} for k_, (op, v) in CUTOFFS.items()])
     r.columns["ml"] = (("unadjusted (DWLS)", "未校正（DWLS）") if fit.get("estimator") == "WLSMV"
