@@ -6,6 +6,11 @@ table and figure names its source file. Each table is also written as CSV and La
 authors' own manuscripts. Published cross-tabs suppress cells with n below a threshold. English by
 default; Chinese (`language="zh"`) uses the codebook's zh labels and Noto CJK SC.
 
+Python writes the typst markup (rather than typst templates reading the files themselves, which was
+considered): most sentences depend on the results (which priority, whether invariance holds, what was
+suppressed, which limitations the diagnostics call for) in two languages, and here that logic is
+tested against the result files. The markup is kept as report.typ beside the PDF for authors to edit.
+
 - document.py    Report (typst markup, tables with CSV/LaTeX copies, figures, compiling), the text
                  in two languages, number formats, small-cell suppression
 - tables.py      tables both reports share: invariance, latent means, league table
